@@ -1,0 +1,80 @@
+# Helpers that give every cohort target the same shape:
+#   cohort_add_library(<area> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+#     -> target cohort_<area>, alias cohort::<area>, exported as cohort::<area>
+#   cohort_add_test(<name> SOURCES ... [DEPS ...])
+#     -> gtest executable discovered into ctest at test time
+#   cohort_add_benchmark(<name> SOURCES ... [DEPS ...])
+
+set(COHORT_WARNING_FLAGS
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
+  -Wmissing-declarations)
+if(COHORT_WERROR)
+  list(APPEND COHORT_WARNING_FLAGS -Werror)
+endif()
+
+if(COHORT_SANITIZE)
+  string(REPLACE "," ";" _cohort_sanitizers "${COHORT_SANITIZE}")
+  string(REPLACE ";" "," _cohort_sanitize_flag "${_cohort_sanitizers}")
+  add_compile_options(-fsanitize=${_cohort_sanitize_flag} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_cohort_sanitize_flag})
+endif()
+
+# Compile options shared by everything cohort builds itself.
+function(cohort_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE ${COHORT_WARNING_FLAGS})
+endfunction()
+
+function(cohort_add_library area)
+  cmake_parse_arguments(ARG "INTERFACE" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target cohort_${area})
+  if(ARG_INTERFACE)
+    add_library(${target} INTERFACE)
+    target_compile_features(${target} INTERFACE cxx_std_20)
+    target_include_directories(${target} INTERFACE
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+    target_link_libraries(${target} INTERFACE ${ARG_PUBLIC_DEPS})
+  else()
+    add_library(${target} ${ARG_SOURCES})
+    cohort_target_defaults(${target})
+    target_include_directories(${target}
+      PUBLIC
+        $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+        $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+      PRIVATE
+        ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+    set_target_properties(${target} PROPERTIES
+      POSITION_INDEPENDENT_CODE ON
+      VERSION ${PROJECT_VERSION}
+      SOVERSION ${PROJECT_VERSION_MAJOR})
+  endif()
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${area})
+  add_library(cohort::${area} ALIAS ${target})
+  set_property(GLOBAL APPEND PROPERTY COHORT_EXPORTED_TARGETS ${target})
+endfunction()
+
+function(cohort_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  cohort_target_defaults(${name})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} cohort::testing GTest::gmock_main)
+  gtest_discover_tests(${name}
+    DISCOVERY_MODE PRE_TEST
+    DISCOVERY_TIMEOUT 120
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()
+
+function(cohort_add_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  cohort_target_defaults(${name})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+endfunction()
