@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing cohort needs on Debian 12, and nothing
+# that is already there. Idempotent: a second run installs nothing.
+set -euo pipefail
+
+# Debian packages, one purpose per line.
+PACKAGES=(
+  g++ cmake ninja-build ccache pkg-config          # toolchain
+  libabsl-dev libasio-dev libspdlog-dev libfmt-dev # the core card
+  libgtest-dev libgmock-dev libbenchmark-dev       # tests and benchmarks
+  libmemcached-dev                                 # ketama placement cross-checks
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then
+    SUDO="sudo"
+  else
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
