@@ -3,12 +3,16 @@
 // cohort reports errors as absl::Status / absl::StatusOr<T>; no exception
 // escapes the public API. The code tells the caller what to do next:
 //
-//   kUnavailable        transient; retry the same call (with backoff).
+//   kUnavailable        transient; retry the same call (with backoff). An
+//                       open circuit breaker answers this too, with a
+//                       retry-after hint and a "not sent" marker (see
+//                       cohort/resilience/status_hints.h).
 //   kDeadlineExceeded   the caller's deadline passed; the effect is unknown.
 //   kAborted            a conflict or a lost lease; retry the whole
 //                       transaction or read-modify-write from the start.
 //   kFailedPrecondition the system is not in a state that allows the call
-//                       (not the leader, breaker open, ...); fix state first.
+//                       (a lock held by another owner, a membership change
+//                       in progress, ...); fix state first.
 //                       The message carries a hint where one exists.
 //   kInvalidArgument    the input is wrong; retrying cannot help. The message
 //                       says which argument and what a valid one looks like.
