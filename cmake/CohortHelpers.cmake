@@ -78,3 +78,26 @@ function(cohort_add_benchmark name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
 endfunction()
+
+# cohort_add_fuzzer(<name> SOURCES ... [DEPS ...] CORPUS <dir>)
+#   With COHORT_BUILD_FUZZERS (clang): a libFuzzer binary <name>.
+#   Otherwise: the same target body linked with tests/support/fuzz_driver.cc
+#   and registered with ctest, replaying the corpus plus seeded mutations of it,
+#   so that every build exercises every decoder's fuzz target.
+function(cohort_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  cohort_target_defaults(${name})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  if(COHORT_BUILD_FUZZERS)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set_property(GLOBAL APPEND PROPERTY COHORT_FUZZERS "${name}|${ARG_CORPUS}")
+  else()
+    target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support/fuzz_driver.cc)
+    target_link_libraries(${name} PRIVATE cohort::base)
+    add_test(NAME fuzz.${name} COMMAND ${name} --random 20000 ${ARG_CORPUS})
+    set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 600 LABELS fuzz)
+  endif()
+endfunction()

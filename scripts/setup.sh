@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libasio-dev libspdlog-dev libfmt-dev # the core card
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and benchmarks
   libmemcached-dev                                 # ketama placement cross-checks
+  clang libclang-rt-14-dev                         # libFuzzer builds (scripts/fuzz.sh)
 )
 
 missing=()
