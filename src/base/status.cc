@@ -21,4 +21,9 @@ absl::Status Annotate(const absl::Status& status, std::string_view context) {
   return annotated;
 }
 
+std::string StatusSummary(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
 }  // namespace cohort

@@ -10,7 +10,7 @@ namespace {
 
 // Payload: "<decimal id> <address>". Kept textual so that it survives being
 // logged or carried across the RPC layer as a string.
-constexpr absl::string_view kLeaderHintUrl = "cohort/consensus.LeaderHint";
+constexpr absl::string_view kLeaderHintUrl = "type.cohort.dev/cohort.consensus.LeaderHint";
 
 }  // namespace
 

@@ -116,5 +116,12 @@ TEST(AnnotateTest, PrependsContextAndKeepsCodeAndPayload) {
   EXPECT_THAT(Annotate(absl::OkStatus(), "ctx"), IsOk());
 }
 
+TEST(StatusSummaryTest, CodeAndMessageWithoutPayloads) {
+  absl::Status s = absl::UnavailableError("down");
+  s.SetPayload("cohort/test", absl::Cord("\x01\x02"));
+  EXPECT_EQ(StatusSummary(s), "UNAVAILABLE: down");
+  EXPECT_EQ(StatusSummary(absl::OkStatus()), "OK");
+}
+
 }  // namespace
 }  // namespace cohort

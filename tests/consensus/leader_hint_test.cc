@@ -21,9 +21,9 @@ TEST(LeaderHintTest, AbsentOrMalformedIsNullopt) {
   // OK statuses carry no payloads: attaching a hint to OK is a no-op.
   EXPECT_TRUE(WithLeaderHint(absl::OkStatus(), {.id = 1, .address = "a"}).ok());
   absl::Status bad = absl::UnavailableError("x");
-  bad.SetPayload("cohort/consensus.LeaderHint", absl::Cord("notanumber addr"));
+  bad.SetPayload("type.cohort.dev/cohort.consensus.LeaderHint", absl::Cord("notanumber addr"));
   EXPECT_FALSE(LeaderHintOf(bad).has_value());
-  bad.SetPayload("cohort/consensus.LeaderHint", absl::Cord("12"));
+  bad.SetPayload("type.cohort.dev/cohort.consensus.LeaderHint", absl::Cord("12"));
   EXPECT_FALSE(LeaderHintOf(bad).has_value());
 }
 

@@ -24,6 +24,7 @@
 #ifndef COHORT_BASE_STATUS_H_
 #define COHORT_BASE_STATUS_H_
 
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -36,6 +37,10 @@ namespace cohort {
 // Returns `status` with `context` prepended to its message ("context: message"),
 // keeping the code and payloads. Returns OK unchanged.
 absl::Status Annotate(const absl::Status& status, std::string_view context);
+
+// "CODE: message" for quoting one status inside another's message, without
+// the binary payloads that absl::Status::ToString() appends.
+std::string StatusSummary(const absl::Status& status);
 
 namespace status_internal {
 inline const absl::Status& AsStatus(const absl::Status& s) { return s; }

@@ -54,16 +54,16 @@ namespace cohort::blob {
 
 // What a backend knows about a stored object.
 struct BlobAttributes {
-  std::string key;
+  std::string key{};
   std::uint64_t size = 0;
   // Opaque version tag; changes whenever the content changes. Comparable only
   // for equality, and only within one backend.
-  std::string etag;
+  std::string etag{};
   absl::Time modified = absl::InfinitePast();
   // Default: "application/octet-stream".
-  std::string content_type;
+  std::string content_type{};
   // User metadata: lower-case ASCII names, values as given.
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
 };
 
 // Bytes done so far out of `total` (total is 0 when unknown, e.g. streams).
@@ -72,17 +72,17 @@ using ProgressCallback =
 
 struct PutOptions {
   // Default: empty, stored as "application/octet-stream".
-  std::string content_type;
+  std::string content_type{};
   // Default: none.
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
   // Create only if the key does not exist yet (kAlreadyExists otherwise).
   // Atomic on every backend that offers it. Default: false.
   bool if_absent = false;
   // Overwrite only if the current ETag equals this (kFailedPrecondition
   // otherwise). Default: unset (unconditional).
-  std::optional<std::string> if_match;
+  std::optional<std::string> if_match{};
   // Called from the backend's executor as bytes are acknowledged. Default: none.
-  ProgressCallback progress;
+  ProgressCallback progress{};
   // Absolute deadline for the whole call. Default: none (the backend's own
   // per-request timeouts still apply).
   absl::Time deadline = absl::InfiniteFuture();
@@ -91,31 +91,31 @@ struct PutOptions {
 // A byte range: `length` bytes from `offset`; no length means to the end.
 struct ByteRange {
   std::uint64_t offset = 0;
-  std::optional<std::uint64_t> length;
+  std::optional<std::uint64_t> length{};
 };
 
 struct GetOptions {
   // Default: the whole object. A range starting past the end is
   // kInvalidArgument; one reaching past the end is cut at the end.
-  std::optional<ByteRange> range;
+  std::optional<ByteRange> range{};
   // Read only if the ETag still equals this (kFailedPrecondition otherwise),
   // so that a multi-part read sees a single version. Default: unset.
-  std::optional<std::string> if_match;
+  std::optional<std::string> if_match{};
   // Default: none.
-  ProgressCallback progress;
+  ProgressCallback progress{};
   // Default: none.
   absl::Time deadline = absl::InfiniteFuture();
 };
 
 struct ListOptions {
   // Only keys starting with this. Default: all keys.
-  std::string prefix;
+  std::string prefix{};
   // When set (typically "/"), keys containing it after the prefix are rolled
   // up into ListPage::common_prefixes, as in a directory listing.
   // Default: empty (flat listing).
-  std::string delimiter;
+  std::string delimiter{};
   // Continue after a previous page (ListPage::next_page_token). Default: start.
-  std::string page_token;
+  std::string page_token{};
   // At most this many entries + prefixes per page, 1 to 1000. Default: 1000.
   int max_results = 1000;
   // Default: none.
@@ -124,10 +124,10 @@ struct ListOptions {
 
 struct ListPage {
   // In lexicographic byte order of key.
-  std::vector<BlobAttributes> entries;
-  std::vector<std::string> common_prefixes;
+  std::vector<BlobAttributes> entries{};
+  std::vector<std::string> common_prefixes{};
   // Empty on the last page.
-  std::string next_page_token;
+  std::string next_page_token{};
 };
 
 enum class PresignMethod { kGet, kPut };
@@ -137,7 +137,7 @@ struct PresignOptions {
   // How long the URL stays valid, 1 s to 7 days. Default: 15 minutes.
   absl::Duration expires_in = absl::Minutes(15);
   // For kPut: the content type the uploader must send. Default: none.
-  std::string content_type;
+  std::string content_type{};
 };
 
 // Reads an object as a stream. Obtained from BlobStorage::OpenReader.

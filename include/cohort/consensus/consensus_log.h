@@ -47,7 +47,7 @@ struct Member {
   // Unique, stable across restarts, non-zero.
   std::uint64_t id = 0;
   // Where peers reach it, e.g. "127.0.0.1:7001".
-  std::string address;
+  std::string address{};
   // Learners receive the log but do not vote or count towards a quorum.
   bool learner = false;
 };
@@ -55,7 +55,7 @@ struct Member {
 // Where to send a call that this replica cannot serve.
 struct LeaderHint {
   std::uint64_t id = 0;
-  std::string address;
+  std::string address{};
 };
 
 // The leader hint carried by a kUnavailable status, if any.
@@ -74,7 +74,7 @@ struct Applied {
   std::uint64_t index = 0;
   std::uint64_t term = 0;
   // What StateMachine::Apply returned for the entry.
-  absl::StatusOr<std::string> result;
+  absl::StatusOr<std::string> result{};
 };
 
 enum class ReadConsistency {
@@ -98,7 +98,7 @@ struct ReadOptions {
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader, kLearner, kStopped };
 
 struct PeerProgress {
-  Member member;
+  Member member{};
   // Highest index known replicated on the peer.
   std::uint64_t match_index = 0;
   // Time since the leader last heard from the peer.
@@ -110,13 +110,13 @@ struct GroupStatus {
   std::uint64_t id = 0;
   Role role = Role::kFollower;
   std::uint64_t term = 0;
-  std::optional<LeaderHint> leader;
+  std::optional<LeaderHint> leader{};
   std::uint64_t commit_index = 0;
   std::uint64_t applied_index = 0;
   std::uint64_t snapshot_index = 0;
-  std::vector<Member> members;
+  std::vector<Member> members{};
   // Filled on the leader only.
-  std::vector<PeerProgress> peers;
+  std::vector<PeerProgress> peers{};
 };
 
 class ConsensusLog {

@@ -27,9 +27,9 @@ namespace cohort::lock {
 
 struct LeaderInfo {
   // The candidate id that Campaign() was given.
-  std::string candidate;
+  std::string candidate{};
   // Opaque value the leader published (typically its address).
-  std::string value;
+  std::string value{};
   // Increases with every change of leader; a fencing token.
   std::uint64_t term = 0;
 };
@@ -42,7 +42,7 @@ struct CampaignOptions {
   // Default: none.
   absl::Time deadline = absl::InfiniteFuture();
   // Published with the leadership, e.g. "10.0.0.1:8080". Default: empty.
-  std::string value;
+  std::string value{};
 };
 
 // Held while this process is the leader.

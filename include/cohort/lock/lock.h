@@ -57,7 +57,7 @@ struct AcquireOptions {
   bool auto_refresh = true;
   // Opaque bytes stored with the lock and shown to observers (e.g. the
   // holder's address). Default: empty.
-  std::string owner_info;
+  std::string owner_info{};
 };
 
 // Proof of holding a lock. Destroying a lease without Release() stops

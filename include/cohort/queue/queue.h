@@ -52,15 +52,15 @@ namespace cohort::queue {
 
 struct OutgoingMessage {
   // Bytes of the message. Size limit: the backend's (1 MiB by default).
-  std::string data;
+  std::string data{};
   // Chooses the partition (same key, same partition, in order). Default:
   // empty, spread round-robin.
-  std::string key;
+  std::string key{};
   // Deduplication id (JetStream's Nats-Msg-Id); see the file comment.
   // Default: empty (no deduplication).
-  std::string dedup_id;
+  std::string dedup_id{};
   // Default: none.
-  std::map<std::string, std::string> headers;
+  std::map<std::string, std::string> headers{};
 };
 
 struct PublishOptions {
@@ -85,7 +85,7 @@ enum class StartPosition {
 
 struct SubscribeOptions {
   // Consumer group (JetStream durable consumer). Required.
-  std::string group;
+  std::string group{};
   // Default: kLatest. Ignored when the group already exists.
   StartPosition start = StartPosition::kLatest;
   // Handler invocations running at once. Default: 64.
@@ -98,7 +98,7 @@ struct SubscribeOptions {
   // never. Default: 0.
   int max_deliveries = 0;
   // Default: empty (drop after max_deliveries, with a log line).
-  std::string dead_letter_topic;
+  std::string dead_letter_topic{};
 };
 
 // A message handed to a handler, with the means to settle it.

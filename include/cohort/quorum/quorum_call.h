@@ -75,7 +75,7 @@ enum class ReplicaState {
 struct ReplicaOutcome {
   ReplicaState state = ReplicaState::kNotContacted;
   // The call's error for kFailed; OK otherwise.
-  absl::Status status;
+  absl::Status status{};
   // Time from start to answer, for kSucceeded and kFailed.
   absl::Duration latency = absl::ZeroDuration();
 };
@@ -84,9 +84,9 @@ template <typename T>
 struct QuorumResult {
   // (replica index, value) in the order the successes arrived; at least
   // `required` entries.
-  std::vector<std::pair<std::size_t, T>> values;
+  std::vector<std::pair<std::size_t, T>> values{};
   // One entry per replica, by index.
-  std::vector<ReplicaOutcome> replicas;
+  std::vector<ReplicaOutcome> replicas{};
 };
 
 namespace internal {
