@@ -6,7 +6,6 @@
 #ifndef COHORT_BASE_DEADLINE_H_
 #define COHORT_BASE_DEADLINE_H_
 
-#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -18,17 +17,9 @@
 #include "absl/time/time.h"
 #include "cohort/base/async.h"
 #include "cohort/base/clock.h"
+#include "cohort/base/status.h"
 
 namespace cohort {
-
-namespace deadline_internal {
-template <typename T>
-struct IsStatusLike : std::false_type {};
-template <>
-struct IsStatusLike<absl::Status> : std::true_type {};
-template <typename T>
-struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
-}  // namespace deadline_internal
 
 // Runs `op` until it completes or `clock` reaches `deadline`, whichever comes
 // first. If the deadline wins, `op` is cancelled (through its cancellation
@@ -37,8 +28,7 @@ struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
 // cancelled, the result is kCancelled. Otherwise `op`'s own result.
 //
 // `T` is absl::Status or absl::StatusOr<U>. `clock` must outlive the call.
-template <typename T>
-  requires deadline_internal::IsStatusLike<T>::value
+template <StatusLike T>
 Awaitable<T> WithDeadline(Clock& clock, absl::Time deadline, Awaitable<T> op,
                           std::string_view what = "operation") {
   using namespace asio::experimental::awaitable_operators;  // NOLINT
@@ -53,8 +43,7 @@ Awaitable<T> WithDeadline(Clock& clock, absl::Time deadline, Awaitable<T> op,
 }
 
 // As above, with a deadline `timeout` from now.
-template <typename T>
-  requires deadline_internal::IsStatusLike<T>::value
+template <StatusLike T>
 Awaitable<T> WithTimeout(Clock& clock, absl::Duration timeout, Awaitable<T> op,
                          std::string_view what = "operation") {
   return WithDeadline(clock, clock.Now() + timeout, std::move(op), what);

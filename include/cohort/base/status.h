@@ -26,6 +26,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/optimization.h"
@@ -42,13 +43,23 @@ absl::Status Annotate(const absl::Status& status, std::string_view context);
 // the binary payloads that absl::Status::ToString() appends.
 std::string StatusSummary(const absl::Status& status);
 
-namespace status_internal {
-inline const absl::Status& AsStatus(const absl::Status& s) { return s; }
+// The status of an absl::Status (itself) or of an absl::StatusOr<T>.
+inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
 template <typename T>
-const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
+const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
   return s.status();
 }
-}  // namespace status_internal
+
+// True for absl::Status and absl::StatusOr<T>, the result types that cohort's
+// generic wrappers (retries, breakers, deadlines) accept.
+template <typename T>
+struct IsStatusLike : std::false_type {};
+template <>
+struct IsStatusLike<absl::Status> : std::true_type {};
+template <typename T>
+struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
+template <typename T>
+concept StatusLike = IsStatusLike<T>::value;
 
 }  // namespace cohort
 
@@ -61,7 +72,7 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
   do {                                                                      \
     const auto& cohort_status_ref_ = (expr);                                \
     if (ABSL_PREDICT_FALSE(!cohort_status_ref_.ok())) {                     \
-      return ::cohort::status_internal::AsStatus(cohort_status_ref_);       \
+      return ::cohort::StatusOf(cohort_status_ref_);       \
     }                                                                       \
   } while (false)
 
@@ -70,7 +81,7 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
   do {                                                                      \
     const auto& cohort_status_ref_ = (expr);                                \
     if (ABSL_PREDICT_FALSE(!cohort_status_ref_.ok())) {                     \
-      co_return ::cohort::status_internal::AsStatus(cohort_status_ref_);    \
+      co_return ::cohort::StatusOf(cohort_status_ref_);    \
     }                                                                       \
   } while (false)
 

@@ -8,22 +8,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cohort/base/async.h"
+#include "cohort/base/status.h"
 
 namespace cohort::resilience_internal {
 
-inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
-  return s.status();
-}
-
-// True for absl::Status and absl::StatusOr<T>: the results the wrappers accept.
-template <typename T>
-struct IsStatusLike : std::false_type {};
-template <>
-struct IsStatusLike<absl::Status> : std::true_type {};
-template <typename T>
-struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
+using ::cohort::IsStatusLike;
+using ::cohort::StatusOf;
 
 // The T of Awaitable<T>.
 template <typename A>
