@@ -135,6 +135,32 @@ void BM_JumpHash(benchmark::State& state) {
 // The loop runs ~ln(buckets) times, so the cost grows with the bucket count.
 BENCHMARK(BM_JumpHash)->ArgName("buckets")->Arg(10)->Arg(100)->Arg(1000);
 
+// The peer: the algorithm exactly as Lamping and Veach print it, inlined into
+// the benchmark with no argument checking, to show what the loop itself costs.
+std::int32_t PaperJumpConsistentHash(std::uint64_t key, std::int32_t num_buckets) {
+  std::int64_t b = -1, j = 0;
+  while (j < num_buckets) {
+    b = j;
+    key = key * 2862933555777941757ULL + 1;
+    j = static_cast<std::int64_t>(static_cast<double>(b + 1) *
+                                  (static_cast<double>(1LL << 31) /
+                                   static_cast<double>((key >> 33) + 1)));
+  }
+  return static_cast<std::int32_t>(b);
+}
+
+void BM_JumpHashPaperReference(benchmark::State& state) {
+  const auto buckets = static_cast<std::int32_t>(state.range(0));
+  std::vector<std::uint64_t> keys;
+  Random rng(1);
+  for (std::size_t k = 0; k < kKeyCount; ++k) keys.push_back(rng.Next64());
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PaperJumpConsistentHash(keys[i++ & (kKeyCount - 1)], buckets));
+  }
+}
+BENCHMARK(BM_JumpHashPaperReference)->ArgName("buckets")->Arg(10)->Arg(100)->Arg(1000);
+
 void BM_JumpHashKey(benchmark::State& state) {
   const auto buckets = static_cast<std::int32_t>(state.range(0));
   const auto& keys = Keys();
