@@ -6,3 +6,7 @@ find_package(Threads REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(Asio MODULE REQUIRED)
+# TLS for the transport, HMAC/SHA-256 for request signing, HTTP for the
+# object-store backends.
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)

@@ -8,9 +8,16 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config          # toolchain
   libabsl-dev libasio-dev libspdlog-dev libfmt-dev # the core card
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and benchmarks
+  libssl-dev openssl libcurl4-openssl-dev          # TLS, request signing, HTTP
   libmemcached-dev                                 # ketama placement cross-checks
   clang libclang-rt-14-dev                         # libFuzzer builds (scripts/fuzz.sh)
 )
+
+# Node.js and npm run the S3-compatible test server and the interop client.
+# A machine that already has a Node.js with npm (from any source) keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

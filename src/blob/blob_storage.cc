@@ -1,0 +1,1 @@
+// Placeholder compilation unit until the first backend lands.
