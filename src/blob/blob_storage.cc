@@ -1,1 +1,0 @@
-// Placeholder compilation unit until the first backend lands.
