@@ -26,22 +26,28 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null; then
-    SUDO="sudo"
-  else
-    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
-    exit 1
+install_missing() {
+  if ((${#missing[@]} == 0)); then
+    echo "setup: all ${#PACKAGES[@]} packages present"
+    return 0
   fi
-fi
+  local SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then
+      SUDO="sudo"
+    else
+      echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
 
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_missing
+
+# The Node.js tools pinned in tools/node (the S3-compatible test server and the
+# S3 interop client), installed into the repository, not system-wide.
+bash "$(dirname "${BASH_SOURCE[0]}")/install_node_tools.sh"

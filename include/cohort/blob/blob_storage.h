@@ -6,9 +6,15 @@
 // CLOUD_PROVIDER environment variable. The same conformance suite runs against
 // every backend, so code tested on `mem://` behaves the same on S3.
 //
-// Keys are UTF-8 strings of 1 to 1024 bytes, '/'-separated by convention;
-// backends reject keys they cannot store faithfully (a `file://` key may not
-// escape its root) with kInvalidArgument. Data are arbitrary bytes.
+// Keys are UTF-8 strings of 1 to 1024 bytes without NUL, '/'-separated by
+// convention; backends reject keys they cannot store faithfully (a `file://`
+// key may not escape its root, have empty or "."/".." segments, or use both
+// "x" and "x/..." at once) with kInvalidArgument (kFailedPrecondition for the
+// last). Data are arbitrary bytes.
+//
+// ETags: mem:// and file:// give the hex MD5 of the content (32 lower-case
+// digits), as S3 does for single-part uploads. if_match values may be given
+// with or without HTTP's surrounding double quotes.
 //
 // Status codes, for every call:
 //   kNotFound           the key does not exist.
@@ -62,7 +68,10 @@ struct BlobAttributes {
   absl::Time modified = absl::InfinitePast();
   // Default: "application/octet-stream".
   std::string content_type{};
-  // User metadata: lower-case ASCII names, values as given.
+  // User metadata: lower-case ASCII names, values as given. On Put, names
+  // are lower-cased and must be 1-128 characters of a-z 0-9 - _ . (unique
+  // after lower-casing); values printable UTF-8; names plus values at most
+  // 2 KiB (S3's limit). Anything else is kInvalidArgument.
   std::map<std::string, std::string> metadata{};
 };
 
@@ -79,16 +88,22 @@ struct PutOptions {
   // Atomic on every backend that offers it. Default: false.
   bool if_absent = false;
   // Overwrite only if the current ETag equals this (kFailedPrecondition
-  // otherwise). Default: unset (unconditional).
+  // otherwise; kNotFound when the key does not exist). Excludes if_absent
+  // (kInvalidArgument when both are set). Default: unset (unconditional).
   std::optional<std::string> if_match{};
   // Called from the backend's executor as bytes are acknowledged. Default: none.
   ProgressCallback progress{};
-  // Absolute deadline for the whole call. Default: none (the backend's own
-  // per-request timeouts still apply).
+  // Absolute deadline for the whole call, on the Context's clock. A deadline
+  // already passed fails with kDeadlineExceeded before anything is written.
+  // The local backends check it when a call (or a writer's Write/Commit)
+  // starts; a system call in progress is not interrupted. Default: none (the
+  // backend's own per-request timeouts still apply).
   absl::Time deadline = absl::InfiniteFuture();
 };
 
 // A byte range: `length` bytes from `offset`; no length means to the end.
+// `offset` may equal the object's size (an empty result); a `length` of 0 is
+// kInvalidArgument (HTTP ranges cannot express it).
 struct ByteRange {
   std::uint64_t offset = 0;
   std::optional<std::uint64_t> length{};
@@ -198,14 +213,18 @@ class BlobStorage {
   // Returns the object's attributes without its content.
   virtual Awaitable<absl::StatusOr<BlobAttributes>> Stat(std::string_view key) = 0;
 
-  // Deletes the object. Deleting a missing key is OK (idempotent), as in S3.
+  // Deletes the object. Deleting a missing key is OK (idempotent), as in S3;
+  // an invalid key is still kInvalidArgument.
   virtual Awaitable<absl::Status> Delete(std::string_view key) = 0;
 
   // One page of keys; see ListOptions.
   virtual Awaitable<absl::StatusOr<ListPage>> List(const ListOptions& options) = 0;
 
-  // Server-side copy of `from` to `to` (content, type and metadata), subject to
-  // `options.if_absent` / `if_match` on the destination.
+  // Server-side copy of `from` to `to` (content, type and metadata, ETag
+  // unchanged, a new modification time), subject to `options.if_absent` /
+  // `if_match` on the destination. The content type and metadata come from
+  // the source: `options.content_type` and `options.metadata` must be empty
+  // (kInvalidArgument otherwise). kNotFound when `from` does not exist.
   virtual Awaitable<absl::StatusOr<BlobAttributes>> Copy(std::string_view from,
                                                          std::string_view to,
                                                          const PutOptions& options) = 0;

@@ -1,0 +1,302 @@
+#include "blob/s3/s3_storage.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "blob/s3/s3_storage_impl.h"
+#include "blob/s3/s3_xml.h"
+#include "blob/s3/uri_encode.h"
+#include "blob/validation.h"
+#include "cohort/base/status.h"
+
+namespace cohort::blob::s3 {
+namespace {
+
+constexpr std::string_view kMetaPrefix = "x-amz-meta-";
+
+absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// ETags without the double quotes HTTP puts around them, as every backend
+// reports them (the hex MD5 for single-part S3 objects).
+std::string Unquoted(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return std::string(etag);
+}
+
+// The quoted form S3 expects in If-Match.
+std::string Quoted(std::string_view etag) { return absl::StrCat("\"", Unquoted(etag), "\""); }
+
+BlobAttributes AttributesFromHeaders(std::string key, const HttpResponse& r) {
+  BlobAttributes a;
+  a.key = std::move(key);
+  if (auto length = r.Header("Content-Length")) (void)absl::SimpleAtoi(*length, &a.size);
+  a.etag = Unquoted(r.Header("ETag").value_or(""));
+  if (auto modified = r.Header("Last-Modified")) {
+    if (absl::StatusOr<absl::Time> t = ParseS3Time(*modified); t.ok()) a.modified = *t;
+  }
+  a.content_type =
+      r.Header("Content-Type").value_or(std::string(internal::kDefaultContentType));
+  for (const HttpHeader& h : r.headers) {
+    std::string name = absl::AsciiStrToLower(h.name);
+    if (absl::StartsWith(name, AV(kMetaPrefix))) {
+      a.metadata[name.substr(kMetaPrefix.size())] = h.value;
+    }
+  }
+  return a;
+}
+
+std::string RangeHeader(std::uint64_t begin, std::optional<std::uint64_t> length) {
+  if (!length) return absl::StrCat("bytes=", begin, "-");
+  return absl::StrCat("bytes=", begin, "-", begin + *length - 1);
+}
+
+void AddConditions(const PutOptions& options, S3Request& r) {
+  if (options.if_absent) {
+    r.headers.push_back({"If-None-Match", "*"});
+    // A retry after a lost response would find our own write and fail.
+    r.idempotency = Idempotency::kNonIdempotent;
+  }
+  if (options.if_match) r.headers.push_back({"If-Match", Quoted(*options.if_match)});
+}
+
+absl::Status ConditionalWriteStatus(const PutOptions& options, absl::Status status) {
+  if (options.if_absent && absl::IsFailedPrecondition(status)) {
+    return absl::AlreadyExistsError(status.message());
+  }
+  return status;
+}
+
+}  // namespace
+
+S3Storage::S3Storage(S3Options options, std::unique_ptr<S3Client> client,
+                     std::shared_ptr<RecordingProvider> credentials, Clock* clock)
+    : options_(std::move(options)), client_(std::move(client)),
+      credentials_(std::move(credentials)), clock_(clock) {}
+
+S3Request S3Storage::Request(const char* operation, const char* method,
+                             std::string_view key) const {
+  S3Request r;
+  r.operation = operation;
+  r.method = method;
+  r.bucket = options_.bucket;
+  r.key = std::string(key);
+  return r;
+}
+
+Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
+                                                         std::string_view data,
+                                                         const PutOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
+  S3Request r = Request("PutObject", "PUT", key);
+  r.body = std::string(data);
+  r.headers.push_back({"Content-Type", stored.content_type});
+  for (const auto& [name, value] : stored.metadata) {
+    r.headers.push_back({absl::StrCat(AV(kMetaPrefix), name), value});
+  }
+  AddConditions(options, r);
+  r.deadline = options.deadline;
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
+  BlobAttributes a;
+  a.key = std::string(key);
+  a.size = data.size();
+  a.etag = Unquoted(response->Header("ETag").value_or(""));
+  // PutObject answers no Last-Modified; the server's time is in Stat/List.
+  a.modified = clock_->Now();
+  a.content_type = std::move(stored.content_type);
+  a.metadata = std::move(stored.metadata);
+  if (options.progress) options.progress(a.size, a.size);
+  co_return a;
+}
+
+Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> S3Storage::OpenWriter(
+    std::string_view key, const PutOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
+  COHORT_CO_RETURN_IF_ERROR(internal::NormalizeHeaders(options).status());
+  co_return std::unique_ptr<BlobWriter>(new S3Writer(this, std::string(key), options));
+}
+
+Awaitable<absl::StatusOr<std::string>> S3Storage::Get(std::string_view key,
+                                                      const GetOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Get"));
+  if (options.range && options.range->length && *options.range->length == 0) {
+    co_return internal::ResolveRange(options.range, options.range->offset).status();
+  }
+  S3Request r = Request("GetObject", "GET", key);
+  if (options.range) {
+    r.headers.push_back({"Range", RangeHeader(options.range->offset, options.range->length)});
+  }
+  if (options.if_match) r.headers.push_back({"If-Match", Quoted(*options.if_match)});
+  r.deadline = options.deadline;
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok()) {
+    // S3 refuses a range starting at the very end (416); the interface allows
+    // it (an empty read) and refuses only ranges past the end.
+    if (options.range && absl::IsInvalidArgument(response.status())) {
+      absl::StatusOr<BlobAttributes> stat = co_await Stat(key);
+      if (stat.ok()) {
+        COHORT_CO_RETURN_IF_ERROR(internal::ResolveRange(options.range, stat->size).status());
+        co_return std::string();
+      }
+    }
+    co_return response.status();
+  }
+  // Servers without If-Match on GET (s3rver) are checked here instead.
+  if (options.if_match &&
+      !internal::EtagMatches(response->Header("ETag").value_or(""), *options.if_match)) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        "\"", AV(key), "\" has ETag ", Unquoted(response->Header("ETag").value_or("?")), ", not ",
+        *options.if_match));
+  }
+  if (options.progress) options.progress(response->body.size(), response->body.size());
+  co_return std::move(response->body);
+}
+
+Awaitable<absl::StatusOr<std::unique_ptr<BlobReader>>> S3Storage::OpenReader(
+    std::string_view key, const GetOptions& options) {
+  COHORT_CO_ASSIGN_OR_RETURN(BlobAttributes attributes, co_await Stat(key));
+  if (options.if_match && !internal::EtagMatches(attributes.etag, *options.if_match)) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        "\"", AV(key), "\" has ETag ", attributes.etag, ", not ", *options.if_match));
+  }
+  COHORT_CO_ASSIGN_OR_RETURN(auto interval, internal::ResolveRange(options.range, attributes.size));
+  co_return std::unique_ptr<BlobReader>(new S3Reader(this, std::move(attributes), interval.first,
+                                                     interval.second, options.deadline));
+}
+
+Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Stat(std::string_view key) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  S3Request r = Request("HeadObject", "HEAD", key);
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok()) co_return response.status();
+  co_return AttributesFromHeaders(std::string(key), *response);
+}
+
+Awaitable<absl::Status> S3Storage::Delete(std::string_view key) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  S3Request r = Request("DeleteObject", "DELETE", key);
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok() && !absl::IsNotFound(response.status())) co_return response.status();
+  co_return absl::OkStatus();
+}
+
+Awaitable<absl::StatusOr<ListPage>> S3Storage::List(const ListOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateListOptions(options));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "List"));
+  S3Request r = Request("ListObjectsV2", "GET", "");
+  r.query = {{"list-type", "2"},
+             {"max-keys", absl::StrCat(options.max_results)},
+             {"encoding-type", "url"}};
+  if (!options.prefix.empty()) r.query.emplace_back("prefix", options.prefix);
+  if (!options.delimiter.empty()) r.query.emplace_back("delimiter", options.delimiter);
+  if (!options.page_token.empty()) r.query.emplace_back("continuation-token", options.page_token);
+  r.deadline = options.deadline;
+  COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await client_->Call(std::move(r)));
+  COHORT_CO_ASSIGN_OR_RETURN(ListObjectsV2Result list, ParseListObjectsV2(response.body));
+  ListPage page;
+  for (S3Object& object : list.contents) {
+    BlobAttributes a;
+    a.key = std::move(object.key);
+    a.size = object.size;
+    a.etag = Unquoted(object.etag);
+    a.modified = object.last_modified;
+    page.entries.push_back(std::move(a));
+  }
+  page.common_prefixes = std::move(list.common_prefixes);
+  if (list.is_truncated) page.next_page_token = std::move(list.next_continuation_token);
+  co_return page;
+}
+
+Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Copy(std::string_view from,
+                                                          std::string_view to,
+                                                          const PutOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(from));
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(to));
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateCopyOptions(options, *clock_));
+  S3Request r = Request("CopyObject", "PUT", to);
+  r.headers.push_back(
+      {"x-amz-copy-source", UriEncode(absl::StrCat("/", options_.bucket, "/", AV(from)), true)});
+  AddConditions(options, r);
+  r.deadline = options.deadline;
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
+  COHORT_CO_RETURN_IF_ERROR(ParseCopyObjectResult(*response).status());
+  co_return co_await Stat(to);
+}
+
+absl::StatusOr<std::string> S3Storage::PresignUrl(std::string_view key,
+                                                  const PresignOptions& options) {
+  COHORT_RETURN_IF_ERROR(internal::ValidateKey(key));
+  std::optional<Credentials> credentials = credentials_->last();
+  if (!credentials) {
+    return absl::FailedPreconditionError(
+        "no AWS credentials fetched yet; presigning needs one completed S3 call first");
+  }
+  std::vector<HttpHeader> headers;
+  if (options.method == PresignMethod::kPut && !options.content_type.empty()) {
+    headers.push_back({"Content-Type", options.content_type});
+  }
+  return client_->Presign(options.method == PresignMethod::kGet ? "GET" : "PUT", options_.bucket,
+                          std::string(key), std::move(headers), options.expires_in,
+                          *credentials);
+}
+
+Awaitable<absl::StatusOr<std::string>> S3Storage::FetchChunk(std::string key, std::string etag,
+                                                             std::uint64_t begin,
+                                                             std::uint64_t end,
+                                                             absl::Time deadline) {
+  S3Request r = Request("GetObject", "GET", key);
+  r.headers.push_back({"Range", RangeHeader(begin, end - begin)});
+  r.headers.push_back({"If-Match", Quoted(etag)});
+  r.deadline = deadline;
+  COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await client_->Call(std::move(r)));
+  if (!internal::EtagMatches(response.Header("ETag").value_or(""), etag)) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("\"", key, "\" changed while being read"));
+  }
+  if (response.body.size() != end - begin) {
+    co_return absl::UnavailableError(absl::StrCat("GetObject of \"", key, "\" returned ",
+                                                  response.body.size(), " bytes, expected ",
+                                                  end - begin));
+  }
+  co_return std::move(response.body);
+}
+
+}  // namespace cohort::blob::s3
+
+namespace cohort::blob {
+
+absl::StatusOr<std::unique_ptr<BlobStorage>> OpenS3(const S3Options& options,
+                                                    const Context& ctx) {
+  if (options.bucket.empty()) {
+    return absl::InvalidArgumentError("S3Options::bucket must be set");
+  }
+  if (options.read_chunk_size < 1) {
+    return absl::InvalidArgumentError("read_chunk_size must be >= 1");
+  }
+  std::shared_ptr<s3::CredentialsProvider> provider = options.credentials;
+  if (provider == nullptr) {
+    COHORT_ASSIGN_OR_RETURN(std::unique_ptr<s3::CredentialsProvider> chain,
+                            s3::NewDefaultCredentialsChain(options.credentials_chain, ctx));
+    provider = std::move(chain);
+  }
+  auto recording = std::make_shared<s3::RecordingProvider>(std::move(provider));
+  s3::S3ClientOptions client_options = options.client;
+  client_options.endpoint = options.endpoint;
+  client_options.region = options.region;
+  client_options.path_style = options.path_style;
+  COHORT_ASSIGN_OR_RETURN(std::unique_ptr<s3::S3Client> client,
+                          s3::S3Client::Create(std::move(client_options), recording, ctx));
+  return std::unique_ptr<BlobStorage>(
+      new s3::S3Storage(options, std::move(client), std::move(recording), ctx.clock));
+}
+
+}  // namespace cohort::blob

@@ -1,0 +1,112 @@
+// The classes behind OpenS3 (s3_storage.h), shared by s3_storage.cc (the
+// BlobStorage calls) and s3_streams.cc (BlobReader and BlobWriter).
+#ifndef COHORT_SRC_BLOB_S3_S3_STORAGE_IMPL_H_
+#define COHORT_SRC_BLOB_S3_S3_STORAGE_IMPL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "blob/s3/credentials_provider.h"
+#include "blob/s3/s3_client.h"
+#include "blob/s3/s3_storage.h"
+#include "cohort/blob/blob_storage.h"
+
+namespace cohort::blob::s3 {
+
+// Remembers the last credentials handed out, so that PresignUrl (which is
+// synchronous) can sign with them.
+class RecordingProvider final : public CredentialsProvider {
+ public:
+  explicit RecordingProvider(std::shared_ptr<CredentialsProvider> inner)
+      : inner_(std::move(inner)) {}
+  Awaitable<absl::StatusOr<Credentials>> GetCredentials() override;
+  std::optional<Credentials> last() const;
+
+ private:
+  std::shared_ptr<CredentialsProvider> inner_;
+  mutable absl::Mutex mu_;
+  std::optional<Credentials> last_ ABSL_GUARDED_BY(mu_);
+};
+
+// Thread-safety: as BlobStorage; all state is immutable after construction
+// except inside the client and the credentials provider, which lock.
+class S3Storage final : public BlobStorage {
+ public:
+  S3Storage(S3Options options, std::unique_ptr<S3Client> client,
+            std::shared_ptr<RecordingProvider> credentials, Clock* clock);
+
+  Awaitable<absl::StatusOr<BlobAttributes>> Put(std::string_view key, std::string_view data,
+                                                const PutOptions& options) override;
+  Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> OpenWriter(
+      std::string_view key, const PutOptions& options) override;
+  Awaitable<absl::StatusOr<std::string>> Get(std::string_view key,
+                                             const GetOptions& options) override;
+  Awaitable<absl::StatusOr<std::unique_ptr<BlobReader>>> OpenReader(
+      std::string_view key, const GetOptions& options) override;
+  Awaitable<absl::StatusOr<BlobAttributes>> Stat(std::string_view key) override;
+  Awaitable<absl::Status> Delete(std::string_view key) override;
+  Awaitable<absl::StatusOr<ListPage>> List(const ListOptions& options) override;
+  Awaitable<absl::StatusOr<BlobAttributes>> Copy(std::string_view from, std::string_view to,
+                                                 const PutOptions& options) override;
+  absl::StatusOr<std::string> PresignUrl(std::string_view key,
+                                         const PresignOptions& options) override;
+
+  // Bytes [begin, end) of the version `etag` of `key` (a BlobReader's chunk).
+  Awaitable<absl::StatusOr<std::string>> FetchChunk(std::string key, std::string etag,
+                                                    std::uint64_t begin, std::uint64_t end,
+                                                    absl::Time deadline);
+  std::size_t read_chunk_size() const { return options_.read_chunk_size; }
+
+ private:
+  S3Request Request(const char* operation, const char* method, std::string_view key) const;
+
+  const S3Options options_;
+  std::unique_ptr<S3Client> client_;
+  std::shared_ptr<RecordingProvider> credentials_;
+  Clock* clock_;
+};
+
+// Single-consumer, as BlobReader; must not outlive its S3Storage.
+class S3Reader final : public BlobReader {
+ public:
+  S3Reader(S3Storage* storage, BlobAttributes attributes, std::uint64_t begin, std::uint64_t end,
+           absl::Time deadline)
+      : storage_(storage), attributes_(std::move(attributes)), next_(begin), end_(end),
+        deadline_(deadline) {}
+  const BlobAttributes& attributes() const override { return attributes_; }
+  Awaitable<absl::StatusOr<std::size_t>> Read(std::span<std::byte> buffer) override;
+
+ private:
+  S3Storage* storage_;
+  BlobAttributes attributes_;
+  std::uint64_t next_;  // next byte of the object to fetch
+  std::uint64_t end_;   // one past the last byte to read
+  absl::Time deadline_;
+  std::string chunk_;
+  std::size_t chunk_pos_ = 0;
+};
+
+// Buffers in memory and commits with one PutObject, until the multipart
+// writer replaces it. Single-consumer; must not outlive its S3Storage.
+class S3Writer final : public BlobWriter {
+ public:
+  S3Writer(S3Storage* storage, std::string key, PutOptions options)
+      : storage_(storage), key_(std::move(key)), options_(std::move(options)) {}
+  Awaitable<absl::Status> Write(std::span<const std::byte> data) override;
+  Awaitable<absl::StatusOr<BlobAttributes>> Commit() override;
+  Awaitable<absl::Status> Abort() override;
+
+ private:
+  S3Storage* storage_;
+  std::string key_;
+  PutOptions options_;
+  std::string buffer_;
+  bool closed_ = false;
+};
+
+}  // namespace cohort::blob::s3
+
+#endif  // COHORT_SRC_BLOB_S3_S3_STORAGE_IMPL_H_
