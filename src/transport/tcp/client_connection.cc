@@ -117,6 +117,7 @@ Awaitable<absl::StatusOr<std::unique_ptr<Stream>>> ClientConnection::Establish()
 absl::StatusOr<std::uint64_t> ClientConnection::StartCall(std::shared_ptr<PendingCall> call,
                                                           std::string_view request_payload) {
   std::uint64_t id = 0;
+  bool kick = false;
   {
     absl::MutexLock lock(&calls_mu_);
     if (!usable()) {
@@ -128,7 +129,8 @@ absl::StatusOr<std::uint64_t> ClientConnection::StartCall(std::shared_ptr<Pendin
     // response nor the connection closing can miss it.
     calls_.emplace(id, call);
     deadlines_->Add(id, call->deadline);
-    absl::StatusOr<std::uint64_t> sequence = Send(FrameType::kRequest, id, request_payload);
+    absl::StatusOr<std::uint64_t> sequence =
+        Enqueue(FrameType::kRequest, id, request_payload, &kick);
     if (!sequence.ok()) {
       calls_.erase(id);
       deadlines_->Remove(id, call->deadline);
@@ -137,6 +139,9 @@ absl::StatusOr<std::uint64_t> ClientConnection::StartCall(std::shared_ptr<Pendin
     }
     call->sequence = *sequence;
   }
+  // Outside calls_mu_: the write may run here and, failing, close the
+  // connection, which takes calls_mu_.
+  if (kick) Kick();
   return id;
 }
 

@@ -42,37 +42,45 @@ Connection::~Connection() = default;
 absl::StatusOr<std::uint64_t> Connection::Send(FrameType type, std::uint64_t correlation_id,
                                                std::string_view payload) {
   bool kick = false;
-  std::uint64_t sequence = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    if (closed_.load(std::memory_order_relaxed)) {
-      return absl::UnavailableError(
-          absl::StrCat("connection to ", peer_address_, " is closed: ", close_reason_.message()));
-    }
-    if (absl::Status s = AppendFrame(type, /*flags=*/0, correlation_id, payload, &outbox_,
-                                     max_payload_);
-        !s.ok()) {
-      return absl::ResourceExhaustedError(s.message());
-    }
-    sequence = ++queued_;
-    if (attached_ && !writing_now_) {
-      writing_now_ = true;
-      kick = true;
-    }
-  }
-  if (kick) {
-    if (!strand_.running_in_this_thread()) {
-      auto self = shared_from_this();
-      asio::post(strand_, [self] { self->Flush(); });
-    } else if (in_read_batch_) {
-      // The reader writes once it has handled every frame of this read, so
-      // that all their answers share one write.
-      flush_after_batch_ = true;
-    } else {
-      Flush();
-    }
-  }
+  absl::StatusOr<std::uint64_t> sequence = Enqueue(type, correlation_id, payload, &kick);
+  if (kick) Kick();
   return sequence;
+}
+
+absl::StatusOr<std::uint64_t> Connection::Enqueue(FrameType type, std::uint64_t correlation_id,
+                                                  std::string_view payload, bool* kick) {
+  *kick = false;
+  absl::MutexLock lock(&mu_);
+  if (closed_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError(
+        absl::StrCat("connection to ", peer_address_, " is closed: ", close_reason_.message()));
+  }
+  if (absl::Status s =
+          AppendFrame(type, /*flags=*/0, correlation_id, payload, &outbox_, max_payload_);
+      !s.ok()) {
+    return absl::ResourceExhaustedError(s.message());
+  }
+  if (attached_ && !writing_now_) {
+    writing_now_ = true;
+    *kick = true;
+  }
+  return ++queued_;
+}
+
+void Connection::Kick() {
+  if (!strand_.running_in_this_thread()) {
+    // Runs Flush at once when the strand is free and this thread runs its
+    // executor (the common case of a caller on the same io_context): the
+    // request reaches the socket without a trip through the scheduler.
+    auto self = shared_from_this();
+    asio::dispatch(strand_, [self] { self->Flush(); });
+  } else if (in_read_batch_) {
+    // The reader writes once it has handled every frame of this read, so
+    // that all their answers share one write.
+    flush_after_batch_ = true;
+  } else {
+    Flush();
+  }
 }
 
 void Connection::Close(absl::Status reason) {

@@ -45,6 +45,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::StatusOr<std::uint64_t> Send(FrameType type, std::uint64_t correlation_id,
                                      std::string_view payload);
 
+  // As Send, but leaves starting the write to the caller: when `*kick` comes
+  // back true, call Kick() once no lock of the caller's is held (Kick may
+  // write, or close the connection, on the caller's stack).
+  absl::StatusOr<std::uint64_t> Enqueue(FrameType type, std::uint64_t correlation_id,
+                                        std::string_view payload, bool* kick);
+  void Kick();
+
   // Thread-safe, idempotent. The first call's `reason` is what OnClose sees.
   // Frames still queued are dropped.
   void Close(absl::Status reason);
