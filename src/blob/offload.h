@@ -33,7 +33,13 @@ Awaitable<std::invoke_result_t<Fn&>> Offload(asio::thread_pool& pool, Fn fn) {
     asio::post(pool, [handler = std::move(handler), work = std::move(work),
                       home = std::move(home)]() mutable {
       Result result = work();
-      asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
+      // The tracked executor travels with the completion and is released on
+      // the caller's thread once the handler has run. Released here instead,
+      // the work count could drop after the caller has already moved on (say,
+      // restarted its io_context for the next operation) and stop it.
+      auto target = asio::prefer(home, asio::execution::outstanding_work.untracked);
+      asio::post(target, [handler = std::move(handler), result = std::move(result),
+                          home = std::move(home)]() mutable {
         std::move(handler)(std::move(result));
       });
     });

@@ -40,8 +40,12 @@ class CompletionImpl final : public Completion {
                            asio::execution::outstanding_work.tracked)) {}
 
   void Complete(HttpResult result) override {
-    Executor work = std::move(work_);
-    asio::post(work, [handler = std::move(handler_), result = std::move(result)]() mutable {
+    // The tracked executor is released on the caller's thread after the
+    // handler ran, not here on the worker: released here, the work count could
+    // drop after the caller moved on (restarted its io_context, say) and stop it.
+    Executor target = asio::prefer(work_, asio::execution::outstanding_work.untracked);
+    asio::post(target, [handler = std::move(handler_), result = std::move(result),
+                        work = std::move(work_)]() mutable {
       std::move(handler)(std::move(result));
     });
   }
