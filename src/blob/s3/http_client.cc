@@ -97,14 +97,17 @@ class HttpClient::Worker {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlWriteCallback);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    const bool has_body = r.body_source ? true : !r.body.empty();
-    const std::uint64_t body_size = r.body_source ? r.body_size : r.body.size();
+    const bool has_body = r.body_source ? true : !r.InMemoryBody().empty();
+    const std::uint64_t body_size = r.body_source ? r.body_size : r.InMemoryBody().size();
     if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (has_body || r.method == "PUT" || r.method == "POST") {
       // UPLOAD sends a body of a known size with any verb.
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
+      // Fewer, larger send() calls for multi-MiB parts (libcurl's default
+      // is 64 KiB).
+      curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
       curl_easy_setopt(e, CURLOPT_READFUNCTION, &CurlReadCallback);
       curl_easy_setopt(e, CURLOPT_READDATA, &t);
       curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &CurlSeekCallback);

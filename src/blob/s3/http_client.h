@@ -50,6 +50,12 @@ struct HttpRequest {
   std::vector<HttpHeader> headers{};
   // The body, when it is in memory.
   std::string body{};
+  // The body, shared instead of copied (a multipart upload's part, kept by
+  // the request for its retries). Used instead of `body` when set.
+  std::shared_ptr<const std::string> shared_body{};
+
+  // The in-memory body: `*shared_body` when set, else `body`.
+  const std::string& InMemoryBody() const { return shared_body ? *shared_body : body; }
   // The body as a stream of `body_size` bytes, instead of `body`.
   BodySource body_source{};
   std::uint64_t body_size = 0;

@@ -56,7 +56,7 @@ std::size_t CurlReadCallback(char* buffer, std::size_t size, std::size_t count, 
     }
     return *n;
   }
-  const std::string& body = t->request->body;
+  const std::string& body = t->request->InMemoryBody();
   const std::size_t n = std::min(capacity, body.size() - t->body_offset);
   std::memcpy(buffer, body.data() + t->body_offset, n);
   t->body_offset += n;
@@ -68,7 +68,7 @@ std::size_t CurlReadCallback(char* buffer, std::size_t size, std::size_t count, 
 int CurlSeekCallback(void* user, curl_off_t offset, int origin) {
   auto* t = static_cast<Transfer*>(user);
   if (origin != SEEK_SET || t->request->body_source) return CURL_SEEKFUNC_CANTSEEK;
-  if (offset < 0 || static_cast<std::size_t>(offset) > t->request->body.size()) {
+  if (offset < 0 || static_cast<std::size_t>(offset) > t->request->InMemoryBody().size()) {
     return CURL_SEEKFUNC_FAIL;
   }
   t->body_offset = static_cast<std::size_t>(offset);

@@ -120,7 +120,7 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
   SigningParams params;
   params.region = options_.region;
   params.time = clock_->Now();
-  if (options_.sign_payload) {
+  if (options_.sign_payload && !request->unsigned_payload) {
     COHORT_CO_ASSIGN_OR_RETURN(params.payload_hash, Sha256Hex(request->body));
   } else {
     params.payload_hash = kUnsignedPayload;
@@ -131,7 +131,8 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
   http.method = request->method;
   http.url = Url(request->bucket, request->key, request->query);
   http.headers = std::move(signable.headers);
-  http.body = request->body;
+  // Aliases the request's body: a part of a multipart upload is not copied.
+  http.shared_body = std::shared_ptr<const std::string>(request, &request->body);
   http.body_sink = request->body_sink;
   http.deadline = request->deadline;
   absl::StatusOr<HttpResponse> response = co_await http_->Send(std::move(http));

@@ -61,6 +61,10 @@ struct S3Request {
   // the body again. Default: collected in HttpResponse::body.
   BodySink body_sink{};
   Idempotency idempotency = Idempotency::kIdempotent;
+  // Send UNSIGNED-PAYLOAD whatever S3ClientOptions::sign_payload says: for a
+  // body already covered by a signed Content-MD5 header (an UploadPart),
+  // hashing it again with SHA-256 buys nothing. Default: false.
+  bool unsigned_payload = false;
   // Per attempt. Default: none.
   absl::Time deadline = absl::InfiniteFuture();
 };

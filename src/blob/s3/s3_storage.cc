@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "blob/s3/s3_storage_impl.h"
+#include "blob/s3/s3_upload.h"
 #include "blob/s3/s3_xml.h"
 #include "blob/s3/uri_encode.h"
 #include "blob/validation.h"
@@ -62,19 +63,45 @@ void AddConditions(const PutOptions& options, S3Request& r) {
   if (options.if_match) r.headers.push_back({"If-Match", Quoted(*options.if_match)});
 }
 
-absl::Status ConditionalWriteStatus(const PutOptions& options, absl::Status status) {
+}  // namespace
+
+absl::Status S3Storage::ConditionalWriteStatus(const PutOptions& options, absl::Status status) {
   if (options.if_absent && absl::IsFailedPrecondition(status)) {
     return absl::AlreadyExistsError(status.message());
   }
   return status;
 }
 
-}  // namespace
+std::vector<HttpHeader> S3Storage::ObjectHeaders(const internal::StoredHeaders& stored) {
+  std::vector<HttpHeader> headers;
+  headers.push_back({"Content-Type", stored.content_type});
+  for (const auto& [name, value] : stored.metadata) {
+    headers.push_back({absl::StrCat(AV(kMetaPrefix), name), value});
+  }
+  return headers;
+}
 
-S3Storage::S3Storage(S3Options options, std::unique_ptr<S3Client> client,
-                     std::shared_ptr<RecordingProvider> credentials, Clock* clock)
+std::vector<HttpHeader> S3Storage::Conditions(const PutOptions& options) {
+  S3Request r;
+  AddConditions(options, r);
+  return std::move(r.headers);
+}
+
+SchedulerOptions S3Storage::Scheduler(absl::Time deadline, std::uint64_t total,
+                                      ProgressCallback progress) const {
+  SchedulerOptions s;
+  s.concurrency = options_.upload_concurrency;
+  s.checksum = options_.part_checksum;
+  s.deadline = deadline;
+  s.total = total;
+  s.progress = std::move(progress);
+  return s;
+}
+
+S3Storage::S3Storage(S3Options options, std::shared_ptr<S3Client> client,
+                     std::shared_ptr<RecordingProvider> credentials, const Context& ctx)
     : options_(std::move(options)), client_(std::move(client)),
-      credentials_(std::move(credentials)), clock_(clock) {}
+      credentials_(std::move(credentials)), clock_(ctx.clock), executor_(ctx.executor) {}
 
 S3Request S3Storage::Request(const char* operation, const char* method,
                              std::string_view key) const {
@@ -93,20 +120,38 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
   COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
   COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
-  S3Request r = Request("PutObject", "PUT", key);
-  r.body = std::string(data);
-  r.headers.push_back({"Content-Type", stored.content_type});
-  for (const auto& [name, value] : stored.metadata) {
-    r.headers.push_back({absl::StrCat(AV(kMetaPrefix), name), value});
+  std::string etag;
+  if (data.size() > options_.multipart_threshold) {
+    MultipartPlan plan;
+    plan.total = data.size();
+    COHORT_CO_ASSIGN_OR_RETURN(plan.part_size,
+                               ChoosePartSize(options_.part_size, data.size()));
+    plan.object_headers = ObjectHeaders(stored);
+    plan.conditions = Conditions(options);
+    plan.scheduler = Scheduler(options.deadline, data.size(), options.progress);
+    // Parts are copied out of `data`, which the caller keeps alive.
+    PartReader read = [data](std::uint64_t offset,
+                             std::uint64_t size) -> Awaitable<absl::StatusOr<std::string>> {
+      co_return std::string(data.substr(offset, size));
+    };
+    absl::StatusOr<std::string> done =
+        co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));
+    if (!done.ok()) co_return ConditionalWriteStatus(options, done.status());
+    etag = *std::move(done);
+  } else {
+    S3Request r = Request("PutObject", "PUT", key);
+    r.body = std::string(data);
+    r.headers = ObjectHeaders(stored);
+    AddConditions(options, r);
+    r.deadline = options.deadline;
+    absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+    if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
+    etag = Unquoted(response->Header("ETag").value_or(""));
   }
-  AddConditions(options, r);
-  r.deadline = options.deadline;
-  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
-  if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
   BlobAttributes a;
   a.key = std::string(key);
   a.size = data.size();
-  a.etag = Unquoted(response->Header("ETag").value_or(""));
+  a.etag = std::move(etag);
   // PutObject answers no Last-Modified; the server's time is in Stat/List.
   a.modified = clock_->Now();
   a.content_type = std::move(stored.content_type);
@@ -119,8 +164,9 @@ Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> S3Storage::OpenWriter(
     std::string_view key, const PutOptions& options) {
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
-  COHORT_CO_RETURN_IF_ERROR(internal::NormalizeHeaders(options).status());
-  co_return std::unique_ptr<BlobWriter>(new S3Writer(this, std::string(key), options));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
+  co_return std::unique_ptr<BlobWriter>(
+      new S3Writer(this, std::string(key), options, std::move(stored)));
 }
 
 Awaitable<absl::StatusOr<std::string>> S3Storage::Get(std::string_view key,
@@ -282,6 +328,15 @@ absl::StatusOr<std::unique_ptr<BlobStorage>> OpenS3(const S3Options& options,
   if (options.read_chunk_size < 1) {
     return absl::InvalidArgumentError("read_chunk_size must be >= 1");
   }
+  if (options.multipart_threshold < 1 || options.multipart_threshold > s3::kMaxPartSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "multipart_threshold must be in [1, 5 GiB], got ", options.multipart_threshold));
+  }
+  COHORT_RETURN_IF_ERROR(s3::ChoosePartSize(options.part_size, 0).status());
+  if (options.upload_concurrency < 1 || options.upload_concurrency > 64) {
+    return absl::InvalidArgumentError(absl::StrCat("upload_concurrency must be in [1, 64], got ",
+                                                   options.upload_concurrency));
+  }
   std::shared_ptr<s3::CredentialsProvider> provider = options.credentials;
   if (provider == nullptr) {
     COHORT_ASSIGN_OR_RETURN(std::unique_ptr<s3::CredentialsProvider> chain,
@@ -296,7 +351,7 @@ absl::StatusOr<std::unique_ptr<BlobStorage>> OpenS3(const S3Options& options,
   COHORT_ASSIGN_OR_RETURN(std::unique_ptr<s3::S3Client> client,
                           s3::S3Client::Create(std::move(client_options), recording, ctx));
   return std::unique_ptr<BlobStorage>(
-      new s3::S3Storage(options, std::move(client), std::move(recording), ctx.clock));
+      new s3::S3Storage(options, std::move(client), std::move(recording), ctx));
 }
 
 }  // namespace cohort::blob

@@ -13,8 +13,13 @@
 //                bytes pinned to the first ETag with If-Match, so a reader
 //                never mixes two versions (kFailedPrecondition if the object
 //                changes under it).
-//   OpenWriter   buffers in memory and commits with one PutObject (the
-//                parallel multipart writer is the next step).
+//   Put          above `multipart_threshold` bytes: a multipart upload
+//                (s3_multipart.h), `upload_concurrency` parts in flight.
+//   OpenWriter   buffers up to `multipart_threshold` bytes; a small object is
+//                one PutObject on Commit, a larger one a multipart upload
+//                whose parts are sent as the writer fills them (memory:
+//                part_size x upload_concurrency). An aborted, failed or
+//                destroyed writer aborts its multipart upload.
 //   Stat         HeadObject; Delete DeleteObject; List ListObjectsV2 (entries
 //                carry key, size, ETag and modification time, not content
 //                type or metadata); Copy CopyObject then HeadObject;
@@ -32,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "blob/s3/credentials_provider.h"
 #include "blob/s3/s3_client.h"
+#include "blob/s3/s3_multipart.h"
 #include "cohort/base/context.h"
 #include "cohort/blob/blob_storage.h"
 
@@ -56,6 +62,16 @@ struct S3Options {
   s3::S3ClientOptions client{};
   // Bytes per GetObject of a BlobReader. Must be >= 1. Default: 8 MiB.
   std::size_t read_chunk_size = 8u << 20;
+  // Put and OpenWriter objects larger than this are sent as multipart
+  // uploads. Must be >= 1 and <= 5 GiB. Default: 8 MiB.
+  std::uint64_t multipart_threshold = 8u << 20;
+  // Part size of those uploads, 5 MiB to 5 GiB; grown for a Put whose object
+  // would need more than 10,000 parts. Default: 8 MiB.
+  std::uint64_t part_size = 8u << 20;
+  // Parts in flight per upload, 1 to 64. Default: 4.
+  int upload_concurrency = 4;
+  // Each part's checksum (s3_multipart.h). Default: kCrc32c.
+  s3::PartChecksum part_checksum = s3::PartChecksum::kCrc32c;
 };
 
 // InvalidArgument naming the bad field, or the errors of

@@ -12,7 +12,10 @@
 #include "blob/s3/credentials_provider.h"
 #include "blob/s3/s3_client.h"
 #include "blob/s3/s3_storage.h"
+#include "blob/s3/s3_multipart.h"
+#include "blob/validation.h"
 #include "cohort/blob/blob_storage.h"
+#include "cohort/blob/transfer.h"
 
 namespace cohort::blob::s3 {
 
@@ -35,8 +38,8 @@ class RecordingProvider final : public CredentialsProvider {
 // except inside the client and the credentials provider, which lock.
 class S3Storage final : public BlobStorage {
  public:
-  S3Storage(S3Options options, std::unique_ptr<S3Client> client,
-            std::shared_ptr<RecordingProvider> credentials, Clock* clock);
+  S3Storage(S3Options options, std::shared_ptr<S3Client> client,
+            std::shared_ptr<RecordingProvider> credentials, const Context& ctx);
 
   Awaitable<absl::StatusOr<BlobAttributes>> Put(std::string_view key, std::string_view data,
                                                 const PutOptions& options) override;
@@ -60,13 +63,35 @@ class S3Storage final : public BlobStorage {
                                                     absl::Time deadline);
   std::size_t read_chunk_size() const { return options_.read_chunk_size; }
 
+  const S3Options& options() const { return options_; }
+  Clock* clock() const { return clock_; }
+  // The Context's executor, for work that outlives a writer.
+  const Executor& client_executor() const { return executor_; }
+  UploadTarget Target(std::string_view key) const {
+    return UploadTarget{client_, options_.bucket, std::string(key)};
+  }
+  // Content-Type and x-amz-meta-* of a new object.
+  static std::vector<HttpHeader> ObjectHeaders(const internal::StoredHeaders& stored);
+  // If-None-Match / If-Match for `options`.
+  static std::vector<HttpHeader> Conditions(const PutOptions& options);
+  // The status of a failed conditional write.
+  static absl::Status ConditionalWriteStatus(const PutOptions& options, absl::Status status);
+  // The SchedulerOptions of this storage's uploads.
+  SchedulerOptions Scheduler(absl::Time deadline, std::uint64_t total,
+                             ProgressCallback progress) const;
+
+  // UploadFile's S3 fast path (transfer.h).
+  Awaitable<absl::StatusOr<BlobAttributes>> UploadFile(std::string path, std::string key,
+                                                       TransferOptions options);
+
  private:
   S3Request Request(const char* operation, const char* method, std::string_view key) const;
 
   const S3Options options_;
-  std::unique_ptr<S3Client> client_;
+  std::shared_ptr<S3Client> client_;
   std::shared_ptr<RecordingProvider> credentials_;
   Clock* clock_;
+  Executor executor_;
 };
 
 // Single-consumer, as BlobReader; must not outlive its S3Storage.
@@ -89,21 +114,33 @@ class S3Reader final : public BlobReader {
   std::size_t chunk_pos_ = 0;
 };
 
-// Buffers in memory and commits with one PutObject, until the multipart
-// writer replaces it. Single-consumer; must not outlive its S3Storage.
+// Buffers up to the multipart threshold; beyond it, sends parts as they
+// fill (see s3_storage.h). Single-consumer; must not outlive its S3Storage.
 class S3Writer final : public BlobWriter {
  public:
-  S3Writer(S3Storage* storage, std::string key, PutOptions options)
-      : storage_(storage), key_(std::move(key)), options_(std::move(options)) {}
+  S3Writer(S3Storage* storage, std::string key, PutOptions options,
+           internal::StoredHeaders stored)
+      : storage_(storage), key_(std::move(key)), options_(std::move(options)),
+        stored_(std::move(stored)) {}
+  // Aborts a multipart upload left open (in the background).
+  ~S3Writer() override;
   Awaitable<absl::Status> Write(std::span<const std::byte> data) override;
   Awaitable<absl::StatusOr<BlobAttributes>> Commit() override;
   Awaitable<absl::Status> Abort() override;
 
  private:
+  // Sends whole parts out of buffer_ (starting the upload first if needed).
+  Awaitable<absl::Status> Flush(bool final);
+  Awaitable<absl::Status> Fail(absl::Status cause);
+
   S3Storage* storage_;
   std::string key_;
   PutOptions options_;
+  internal::StoredHeaders stored_;
   std::string buffer_;
+  std::uint64_t written_ = 0;
+  int next_part_ = 1;
+  std::unique_ptr<PartScheduler> scheduler_;  // once the upload started
   bool closed_ = false;
 };
 

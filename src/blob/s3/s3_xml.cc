@@ -241,4 +241,31 @@ absl::StatusOr<CompleteMultipartUploadResult> ParseCompleteMultipartUpload(
   return result;
 }
 
+absl::StatusOr<ListPartsResult> ParseListParts(std::string_view xml) {
+  absl::StatusOr<XmlElement> root = ParseXml(xml);
+  if (!root.ok()) return Malformed("ListParts", root.status());
+  if (root->name != "ListPartsResult") {
+    return Malformed("ListParts", absl::InvalidArgumentError(
+                                      absl::StrCat("root element <", root->name, ">")));
+  }
+  ListPartsResult result;
+  result.is_truncated = root->ChildText("IsTruncated") == "true";
+  if (result.is_truncated &&
+      !absl::SimpleAtoi(root->ChildText("NextPartNumberMarker"), &result.next_part_number_marker)) {
+    return Malformed("ListParts",
+                     absl::InvalidArgumentError("IsTruncated without NextPartNumberMarker"));
+  }
+  for (const XmlElement* item : root->Children("Part")) {
+    ListedPart part;
+    if (!absl::SimpleAtoi(item->ChildText("PartNumber"), &part.part_number) ||
+        part.part_number < 1 || part.part_number > 10000 ||
+        !absl::SimpleAtoi(item->ChildText("Size"), &part.size)) {
+      return Malformed("ListParts", absl::InvalidArgumentError("a Part with a bad number or size"));
+    }
+    part.etag = item->ChildText("ETag");
+    result.parts.push_back(std::move(part));
+  }
+  return result;
+}
+
 }  // namespace cohort::blob::s3

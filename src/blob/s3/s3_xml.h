@@ -83,6 +83,21 @@ struct CompleteMultipartUploadResult {
 absl::StatusOr<CompleteMultipartUploadResult> ParseCompleteMultipartUpload(
     const HttpResponse& response);
 
+struct ListedPart {
+  int part_number = 0;
+  std::string etag{};
+  std::uint64_t size = 0;
+};
+
+struct ListPartsResult {
+  std::vector<ListedPart> parts{};
+  bool is_truncated = false;
+  // Pass as part-number-marker for the next page.
+  int next_part_number_marker = 0;
+};
+
+absl::StatusOr<ListPartsResult> ParseListParts(std::string_view xml);
+
 // S3 timestamps: ISO 8601 in XML ("2009-10-12T17:50:30.000Z") and RFC 1123
 // in headers ("Wed, 12 Oct 2009 17:50:00 GMT").
 absl::StatusOr<absl::Time> ParseS3Time(std::string_view text);

@@ -28,6 +28,8 @@ class S3rver {
 
   // "http://127.0.0.1:<port>"
   const std::string& endpoint() const { return endpoint_; }
+  // The node process serving (for the benchmark's CPU accounting).
+  pid_t pid() const { return pid_; }
   static constexpr char kAccessKeyId[] = "S3RVER";
   static constexpr char kSecretAccessKey[] = "S3RVER";
 

@@ -55,7 +55,7 @@ std::optional<std::string> TestRequest::Header(std::string_view name) const {
 struct TestHttpServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
-  std::thread thread;
+  std::vector<std::thread> threads;
   std::uint16_t port = 0;
   mutable absl::Mutex mu;
   TestHandler handler ABSL_GUARDED_BY(mu);
@@ -181,7 +181,8 @@ struct TestHttpServer::Impl {
   }
 };
 
-TestHttpServer::TestHttpServer(TestHandler handler) : impl_(std::make_unique<Impl>()) {
+TestHttpServer::TestHttpServer(TestHandler handler, int threads)
+    : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
   tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(endpoint.protocol());
@@ -190,12 +191,14 @@ TestHttpServer::TestHttpServer(TestHandler handler) : impl_(std::make_unique<Imp
   impl_->acceptor.listen();
   impl_->port = impl_->acceptor.local_endpoint().port();
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  for (int i = 0; i < threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
 }
 
 TestHttpServer::~TestHttpServer() {
   impl_->io.stop();
-  impl_->thread.join();
+  for (std::thread& t : impl_->threads) t.join();
 }
 
 std::uint16_t TestHttpServer::port() const { return impl_->port; }

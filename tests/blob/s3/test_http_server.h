@@ -36,12 +36,15 @@ struct TestResponse {
   bool reset_connection = false;
 };
 
-// Called on the server's thread, one request at a time.
+// Called on a server thread: one request at a time with one thread; with
+// more, requests of different connections concurrently (the handler must
+// then be thread-safe).
 using TestHandler = std::function<TestResponse(const TestRequest&)>;
 
 class TestHttpServer {
  public:
-  explicit TestHttpServer(TestHandler handler);
+  // `threads` serve connections; a handler that blocks holds one of them.
+  explicit TestHttpServer(TestHandler handler, int threads = 1);
   ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;

@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)ParseXml(text);
   (void)ParseListObjectsV2(text);
   (void)ParseInitiateMultipartUpload(text);
+  (void)ParseListParts(text);
   HttpResponse response;
   response.status = 200;
   response.body = std::string(text);
