@@ -1,0 +1,182 @@
+// raft_kv: one member of a replicated key-value store on cohort's RaftNode.
+//
+//   raft_kv --id N --peers 1=127.0.0.1:p1,2=127.0.0.1:p2,3=127.0.0.1:p3
+//           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
+//
+// Peers talk Raft on their --peers addresses; clients call kv.Put, kv.Get,
+// kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
+// follower answers writes with kUnavailable carrying the leader's member id
+// (cohort::consensus::LeaderHintOf). Prints "ready" once serving; SIGTERM or
+// SIGINT shut it down gracefully.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "cohort/base/context.h"
+#include "cohort/consensus/raft_node.h"
+#include "cohort/transport/tcp_transport.h"
+#include "kv_client.h"
+#include "kv_codec.h"
+#include "kv_state_machine.h"
+
+namespace {
+
+using cohort::Awaitable;
+using cohort::consensus::RaftNode;
+using raft_kv::KvStateMachine;
+
+const char* RoleName(cohort::consensus::Role role) {
+  switch (role) {
+    case cohort::consensus::Role::kFollower: return "follower";
+    case cohort::consensus::Role::kPreCandidate: return "pre-candidate";
+    case cohort::consensus::Role::kCandidate: return "candidate";
+    case cohort::consensus::Role::kLeader: return "leader";
+    case cohort::consensus::Role::kLearner: return "learner";
+    case cohort::consensus::Role::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+Awaitable<absl::StatusOr<std::string>> Write(RaftNode* node, std::string request) {
+  if (!raft_kv::DecodeRequest(request).has_value()) {
+    co_return absl::InvalidArgumentError("malformed kv request");
+  }
+  cohort::consensus::ProposeOptions options;
+  auto applied = co_await node->Propose(std::move(request), options);
+  if (!applied.ok()) co_return applied.status();
+  co_return applied->result;
+}
+
+Awaitable<absl::StatusOr<std::string>> Read(RaftNode* node, KvStateMachine* sm,
+                                            std::string request) {
+  auto r = raft_kv::DecodeRequest(request);
+  if (!r.has_value()) co_return absl::InvalidArgumentError("malformed kv request");
+  cohort::consensus::ReadOptions options;
+  auto barrier = co_await node->ReadBarrier(options);
+  if (!barrier.ok()) co_return barrier.status();
+  auto value = sm->Get(r->key);
+  co_return value.has_value() ? "1" + *value : std::string("0");
+}
+
+Awaitable<absl::StatusOr<std::string>> StatusOf(RaftNode* node) {
+  cohort::consensus::GroupStatus s = node->Status();
+  co_return absl::StrCat("role=", RoleName(s.role), " leader=", s.leader ? s.leader->id : 0,
+                         " term=", s.term, " commit=", s.commit_index,
+                         " applied=", s.applied_index);
+}
+
+struct Flags {
+  std::uint64_t id = 0;
+  std::uint64_t cluster_id = 1;
+  std::string peers;
+  std::string data;
+  int client_port = 0;
+  int tick_ms = 50;
+};
+
+bool ParseFlags(int argc, char** argv, Flags* f) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--id") f->id = std::strtoull(value.c_str(), nullptr, 10);
+    else if (flag == "--cluster-id") f->cluster_id = std::strtoull(value.c_str(), nullptr, 10);
+    else if (flag == "--peers") f->peers = value;
+    else if (flag == "--data") f->data = value;
+    else if (flag == "--client-port") f->client_port = std::atoi(value.c_str());
+    else if (flag == "--tick-ms") f->tick_ms = std::atoi(value.c_str());
+    else return false;
+  }
+  return argc % 2 == 1 && f->id != 0 && !f->peers.empty() && !f->data.empty() &&
+         f->client_port > 0;
+}
+
+int Fail(const std::string& what, const absl::Status& status) {
+  std::fprintf(stderr, "raft_kv: %s: %s\n", what.c_str(), status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) {
+    std::fprintf(stderr,
+                 "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
+                 "[--cluster-id C] [--tick-ms T]\n",
+                 argv[0]);
+    return 2;
+  }
+  auto peers = raft_kv::ParseMembers(flags.peers);
+  if (!peers.has_value() || peers->count(flags.id) == 0) {
+    std::fprintf(stderr, "raft_kv: --peers must list this member's id %llu\n",
+                 static_cast<unsigned long long>(flags.id));
+    return 2;
+  }
+  asio::io_context io(2);
+  cohort::RealContext real(io.get_executor(),
+                           cohort::NewStderrLogger(absl::StrCat("raft_kv-", flags.id)));
+  cohort::transport::TcpTransportOptions peer_options;
+  peer_options.listen_address = peers->at(flags.id);
+  auto peer_transport = cohort::transport::TcpTransport::Create(peer_options, real.context());
+  if (!peer_transport.ok()) return Fail("peer transport", peer_transport.status());
+  cohort::transport::TcpTransportOptions client_options;
+  client_options.listen_address = absl::StrCat("127.0.0.1:", flags.client_port);
+  auto client_transport = cohort::transport::TcpTransport::Create(client_options, real.context());
+  if (!client_transport.ok()) return Fail("client transport", client_transport.status());
+
+  cohort::consensus::RaftNodeOptions options;
+  options.id = flags.id;
+  options.cluster_id = flags.cluster_id;
+  for (const auto& [id, address] : *peers) options.members.push_back({id, address});
+  options.data_dir = flags.data;
+  options.tick_interval = absl::Milliseconds(flags.tick_ms);
+  options.snapshot_threshold = 1000;
+  KvStateMachine sm;
+  auto node = cohort::consensus::NewRaftNode(real.context(), options, **peer_transport, sm);
+  if (!node.ok()) return Fail("options", node.status());
+  if (absl::Status s = (*node)->Start(); !s.ok()) return Fail("start", s);
+
+  RaftNode* raft = node->get();
+  KvStateMachine* state = &sm;
+  auto& clients = **client_transport;
+  for (const char* method : {"kv.Put", "kv.Delete", "kv.Cas"}) {
+    (void)clients.Register(method, [raft](const cohort::transport::ServerCall&,
+                                          std::string request) {
+      return Write(raft, std::move(request));
+    });
+  }
+  (void)clients.Register("kv.Get", [raft, state](const cohort::transport::ServerCall&,
+                                                 std::string request) {
+    return Read(raft, state, std::move(request));
+  });
+  (void)clients.Register("kv.Status", [raft](const cohort::transport::ServerCall&, std::string) {
+    return StatusOf(raft);
+  });
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  auto stop = [&]() -> Awaitable<void> {
+    const absl::Time deadline = real.context().clock->Now() + absl::Seconds(2);
+    co_await clients.Shutdown(deadline);
+    co_await raft->Shutdown();
+    co_await (*peer_transport)->Shutdown(deadline);
+  };
+  signals.async_wait([&](const asio::error_code&, int) {
+    asio::co_spawn(io, stop(), [&](std::exception_ptr) { io.stop(); });
+  });
+  std::printf("ready %s\n", clients.address().c_str());
+  std::fflush(stdout);
+  std::thread helper([&io] { io.run(); });
+  io.run();
+  helper.join();
+  return 0;
+}

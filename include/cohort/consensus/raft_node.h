@@ -1,0 +1,177 @@
+// RaftNode: the embedded ConsensusLog, a Raft replica on local disk that talks
+// to its peers through a cohort Transport.
+//
+//   asio::io_context io;
+//   cohort::RealContext real(io.get_executor(), cohort::NewStderrLogger("raft"));
+//   auto transport = cohort::transport::TcpTransport::Create(tcp_options, real.context());
+//   cohort::consensus::RaftNodeOptions options;
+//   options.id = 1;
+//   options.cluster_id = 42;
+//   options.members = {{1, "127.0.0.1:7001"}, {2, "127.0.0.1:7002"}, {3, "127.0.0.1:7003"}};
+//   options.data_dir = "/var/lib/svc/raft";
+//   COHORT_ASSIGN_OR_RETURN(auto node, cohort::consensus::NewRaftNode(
+//       real.context(), options, **transport, my_state_machine));
+//   COHORT_RETURN_IF_ERROR(node->Start());
+//   ... co_await node->Propose("command", {});
+//   ... co_await node->Shutdown();
+//
+// Durability: a proposal is acknowledged only after a majority (including the
+// leader) has fsynced it and this replica has applied it; every Ready of the
+// protocol core is persisted with one write-ahead-log append (group commit),
+// so many concurrent proposals share one fsync.
+//
+// Peers: each Raft message travels as one call of method "raft.Step" (see
+// kRaftStepMethod). Members learn each other's addresses from `members` and
+// from the messages they receive (each carries its sender's address), so a
+// member added later with AddMember is reachable as soon as it has spoken.
+//
+// Reads: ReadBarrier serves ReadOptions::consistency kLinearizable and
+// kLease alike: from the leader's lease when `lease_reads` is set, otherwise
+// with a ReadIndex heartbeat round (followers ask the leader).
+//
+// Commands: Propose refuses an empty command (kInvalidArgument): empty
+// entries are the leader's no-ops and never reach the StateMachine, nor do
+// membership-change entries.
+//
+// Snapshots: once `snapshot_threshold` entries were applied since the last
+// one, the state machine is snapshotted, stored durably in data_dir/snap and
+// the log compacted. A follower behind the compacted log receives the
+// snapshot as one raft.Step message, so a snapshot must fit the transport's
+// frame limit (TcpTransportOptions::max_frame_size, 16 MiB by default);
+// larger ones keep failing and are retried.
+//
+// Threading: the protocol core runs on a strand of the Context's executor;
+// the StateMachine is called from a second strand, so that a slow Apply does
+// not delay heartbeats. Disk writes run on the core's strand (give the
+// io_context a second thread if fsyncs are slow and the executor is shared).
+// Every ConsensusLog method may be called from any thread or coroutine.
+#ifndef COHORT_CONSENSUS_RAFT_NODE_H_
+#define COHORT_CONSENSUS_RAFT_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cohort/base/async.h"
+#include "cohort/base/context.h"
+#include "cohort/consensus/consensus_log.h"
+#include "cohort/consensus/state_machine.h"
+#include "cohort/transport/transport.h"
+
+namespace cohort::consensus {
+
+// The transport method a RaftNode registers for peer messages.
+inline constexpr char kRaftStepMethod[] = "raft.Step";
+
+struct RaftNodeOptions {
+  // This member's id: unique in the group, stable across restarts, non-zero.
+  // Default: 0 (must be set).
+  std::uint64_t id = 0;
+  // Names the group. Written into the data directory at the first start;
+  // a later start with another cluster_id (or another id) is refused, and
+  // messages from other clusters are dropped. Non-zero. Default: 0 (must be
+  // set).
+  std::uint64_t cluster_id = 0;
+  // The founding members with their addresses. A node whose data directory
+  // is empty bootstraps the group from this list if it is in it (as a voter);
+  // otherwise it starts empty and waits to be added by the leader
+  // (AddMember). Ignored once the directory holds state, except as an address
+  // book. Default: empty (a joining node).
+  std::vector<Member> members{};
+  // Where the write-ahead log ("wal/") and snapshots ("snap/") live; created
+  // if missing. Default: empty (must be set).
+  std::string data_dir{};
+
+  // The protocol's clock: one tick per interval of the Context's clock.
+  // > 0. Default: 100 ms.
+  absl::Duration tick_interval = absl::Milliseconds(100);
+  // A follower that hears no leader for a random [election_ticks,
+  // 2 * election_ticks) ticks campaigns. > heartbeat_ticks. Default: 10.
+  int election_ticks = 10;
+  // Leader heartbeats every heartbeat_ticks. >= 1. Default: 1.
+  int heartbeat_ticks = 1;
+  // Pre-vote keeps a member that rejoins after a partition from deposing a
+  // healthy leader. Default: true.
+  bool pre_vote = true;
+  // A leader that has not heard from a quorum for an election timeout steps
+  // down. Required by lease_reads. Default: true.
+  bool check_quorum = true;
+  // Serve ReadBarrier on the leader from its lease, without a quorum round,
+  // for every consistency level, assuming clock drift between members below
+  // two ticks in an election timeout. Default: false (every read confirms
+  // leadership with a heartbeat round).
+  bool lease_reads = false;
+
+  // Largest command accepted by Propose; larger ones fail with
+  // kInvalidArgument. In [1, 64 MiB]. Default: 1 MiB.
+  std::uint64_t max_proposal_bytes = 1u << 20;
+  // Proposals accepted but not yet appended to the log (waiting to be
+  // batched); more fail with kResourceExhausted, marked not sent. >= 1.
+  // Default: 4096.
+  std::size_t max_pending_proposals = 4096;
+  // Proposals appended to the log per batch (one core step and one fsync).
+  // >= 1. Default: 1024.
+  std::size_t max_batch_proposals = 1024;
+  // Uncommitted bytes the leader accepts before Propose fails with
+  // kResourceExhausted. >= max_proposal_bytes. Default: 64 MiB.
+  std::uint64_t max_uncommitted_bytes = 64u << 20;
+  // Bound on Propose, whatever its own deadline. > 0. Default: 10 s.
+  absl::Duration proposal_timeout = absl::Seconds(10);
+  // Timeout of one message send to a peer. > 0. Default: 1 s.
+  absl::Duration send_timeout = absl::Seconds(1);
+
+  // Snapshot the state machine and compact the log once this many entries
+  // have been applied since the last snapshot. >= 1. Default: 10000.
+  std::uint64_t snapshot_threshold = 10000;
+  // Bytes of a write-ahead-log segment file. >= 4096. Default: 64 MiB.
+  std::uint64_t wal_segment_bytes = 64ull << 20;
+
+  // OK, or kInvalidArgument naming the first bad field and what to change.
+  absl::Status Validate() const;
+};
+
+class RaftNode : public ConsensusLog {
+ public:
+  // Shut the node down (co_await Shutdown()) before destroying it, and let
+  // the calls it failed return (run the executor until they have), since
+  // they resume on the node. Destroying a started node that was not shut
+  // down abandons its coroutines.
+  ~RaftNode() override = default;
+
+  // Recovers the log and snapshot from options.data_dir (or bootstraps a new
+  // group), registers kRaftStepMethod on the transport and starts ticking.
+  // Once. Statuses:
+  //   kInvalidArgument     a bad option (the message names it).
+  //   kFailedPrecondition  the directory belongs to another cluster or
+  //                        member id (use the right directory or an empty
+  //                        one), or Start was already called.
+  //   kDataLoss            the log or the snapshot it depends on is damaged
+  //                        or missing; restore the directory from a backup
+  //                        or wipe it and re-add the member (AddMember) so
+  //                        that it receives a snapshot from the leader.
+  //   kAlreadyExists       the transport already serves kRaftStepMethod.
+  //   kInternal            an I/O error.
+  virtual absl::Status Start() = 0;
+
+  // Stops ticking and serving, fails waiting calls with kUnavailable, waits
+  // for the apply strand and closes the log. Idempotent. The transport is
+  // the caller's to shut down (after this).
+  virtual Awaitable<void> Shutdown() = 0;
+};
+
+// Creates a node; nothing happens until Start(). `transport` and `state_machine`
+// are borrowed and must outlive the node; `state_machine` must be empty: the
+// node restores it from the latest snapshot and replays the log on Start().
+// kInvalidArgument for bad options or a Context without executor or clock.
+absl::StatusOr<std::unique_ptr<RaftNode>> NewRaftNode(const Context& ctx,
+                                                      RaftNodeOptions options,
+                                                      transport::Transport& transport,
+                                                      StateMachine& state_machine);
+
+}  // namespace cohort::consensus
+
+#endif  // COHORT_CONSENSUS_RAFT_NODE_H_

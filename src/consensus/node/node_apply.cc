@@ -1,0 +1,138 @@
+// The applier: restores and applies the state machine on its own strand,
+// completes proposals and read barriers, and takes snapshots.
+#include <utility>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <spdlog/logger.h>
+
+#include "absl/strings/str_cat.h"
+#include "consensus/node/node_impl.h"
+
+namespace cohort::consensus::node {
+namespace {
+
+class StringSink final : public ByteSink {
+ public:
+  absl::Status Append(std::string_view data) override {
+    out.append(data);
+    return absl::OkStatus();
+  }
+  std::string out;
+};
+
+}  // namespace
+
+Awaitable<void> NodeImpl::ApplyLoop() {
+  for (;;) {
+    auto [ec, unused] = co_await apply_kick_.async_receive(
+        asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    for (;;) {
+      ApplyItem item;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_ || !failed_.ok()) co_return;
+        if (apply_queue_.empty()) break;
+        item = std::move(apply_queue_.front());
+        apply_queue_.pop_front();
+      }
+      absl::Status applied = ApplyItemNow(std::move(item));
+      FlushCompletions();
+      if (!applied.ok()) {
+        Fail(applied);
+        co_return;
+      }
+    }
+    MaybeSnapshot();
+  }
+}
+
+absl::Status NodeImpl::ApplyItemNow(ApplyItem item) {
+  if (item.snapshot.has_value()) {
+    COHORT_RETURN_IF_ERROR(RestoreStateMachine(item.snapshot->data));
+    const raft::Index index = item.snapshot->metadata.index;
+    absl::MutexLock lock(&mu_);
+    applied_ = index;
+    snapshot_index_ = index;
+    core_->OnApplied(index);
+    // Proposals at or below the snapshot were decided elsewhere; whether
+    // they are in it is unknown here.
+    for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= index;) {
+      CompleteLocked(it->second.done,
+                     absl::AbortedError("leadership changed; the command may or may not have "
+                                        "been applied"));
+      it = waiters_.erase(it);
+    }
+    ReleaseReadsLocked();
+    Kick();
+  }
+  if (item.entries.empty()) return absl::OkStatus();
+  std::vector<LogEntry> commands;
+  for (const raft::Entry& e : item.entries) {
+    if (e.type == raft::EntryType::kNormal && !e.data.empty()) {
+      commands.push_back({.index = e.index, .term = e.term, .command = e.data});
+    }
+  }
+  std::vector<absl::StatusOr<std::string>> results(commands.size());
+  if (!commands.empty()) sm_.ApplyBatch(commands, results);
+  absl::MutexLock lock(&mu_);
+  std::size_t next = 0;
+  for (const raft::Entry& e : item.entries) {
+    auto it = waiters_.find(e.index);
+    const bool command = e.type == raft::EntryType::kNormal && !e.data.empty();
+    if (it != waiters_.end()) {
+      if (it->second.term == e.term && command) {
+        CompleteLocked(it->second.done, Applied{e.index, e.term, results[next]});
+      } else {
+        CompleteLocked(it->second.done,
+                       absl::AbortedError(absl::StrCat(
+                           "leadership changed; the command at index ", e.index,
+                           " was replaced by another leader's entry and was not applied")));
+      }
+      waiters_.erase(it);
+    }
+    if (command) ++next;
+  }
+  applied_ = item.entries.back().index;
+  core_->OnApplied(applied_);
+  ReleaseReadsLocked();
+  Kick();
+  return absl::OkStatus();
+}
+
+void NodeImpl::ReleaseReadsLocked() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.index.has_value() && *it->second.index <= applied_) {
+      CompleteLocked(it->second.done, applied_);
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeImpl::MaybeSnapshot() {
+  raft::Index index;
+  {
+    absl::MutexLock lock(&mu_);
+    if (snapshot_in_progress_ || applied_ < snapshot_index_ + options_.snapshot_threshold) return;
+    snapshot_in_progress_ = true;
+    index = applied_;
+  }
+  // Runs on the apply strand, so nothing is applied between capturing the
+  // view and reading `index`.
+  auto writer = sm_.Snapshot();
+  StringSink sink;
+  absl::Status status = writer.ok() ? (*writer)->WriteTo(sink) : writer.status();
+  absl::MutexLock lock(&mu_);
+  if (!status.ok()) {
+    log_->warn("node {}: state machine snapshot at index {} failed: {}", options_.id, index,
+               status.ToString());
+    snapshot_in_progress_ = false;
+    return;
+  }
+  compaction_ = Compaction{index, std::move(sink.out)};
+  Kick();
+}
+
+}  // namespace cohort::consensus::node

@@ -1,0 +1,166 @@
+// The driver: ticks, proposal batching, Ready processing and persistence on
+// the core strand.
+#include <algorithm>
+#include <utility>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <spdlog/logger.h>
+
+#include "absl/strings/str_cat.h"
+#include "cohort/resilience/status_hints.h"
+#include "consensus/node/node_impl.h"
+
+namespace cohort::consensus::node {
+
+void NodeImpl::Kick() { kick_.try_send(asio::error_code(), true); }
+
+void NodeImpl::LoopDone() { loops_done_.try_send(asio::error_code(), true); }
+
+Awaitable<void> NodeImpl::TickLoop() {
+  for (;;) {
+    absl::Status slept = co_await ctx_.clock->SleepFor(options_.tick_interval);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!slept.ok() || stopping_) co_return;
+      core_->Tick();
+    }
+    Kick();
+  }
+}
+
+Awaitable<void> NodeImpl::DriveLoop() {
+  for (;;) {
+    auto [ec, unused] = co_await kick_.async_receive(
+        asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_ || !failed_.ok()) co_return;
+    }
+    ProcessReadies();
+    FlushCompletions();
+  }
+}
+
+void NodeImpl::Fail(const absl::Status& status) {
+  log_->error("node {}: stopping after a storage failure: {}", options_.id, status.ToString());
+  {
+    absl::MutexLock lock(&mu_);
+    if (failed_.ok()) failed_ = status;
+    FailAllWaitersLocked(status);
+  }
+  FlushCompletions();
+}
+
+void NodeImpl::DrainProposalsLocked() {
+  for (std::size_t n = 0; n < options_.max_batch_proposals && !pending_proposals_.empty(); ++n) {
+    PendingProposal p = std::move(pending_proposals_.front());
+    pending_proposals_.pop_front();
+    auto pos = core_->Propose(std::move(p.data));
+    if (pos.ok()) {
+      waiters_[pos->index] = Waiter{pos->term, std::move(p.done)};
+      continue;
+    }
+    absl::Status status = pos.status();
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      status = NotLeaderLocked("propose");
+    } else if (status.code() == absl::StatusCode::kResourceExhausted) {
+      status = MarkNotSent(status);
+    }
+    CompleteLocked(p.done, std::move(status));
+  }
+  if (!pending_proposals_.empty()) Kick();
+}
+
+void NodeImpl::HandleReadStatesLocked(std::vector<raft::ReadState> states) {
+  for (raft::ReadState& r : states) {
+    auto it = reads_.find(r.context);
+    if (it == reads_.end()) continue;  // Timed out meanwhile.
+    if (!r.ok) {
+      CompleteLocked(it->second.done, NotLeaderLocked("read barrier"));
+      reads_.erase(it);
+      continue;
+    }
+    it->second.index = r.index;
+  }
+  ReleaseReadsLocked();
+}
+
+void NodeImpl::ProcessReadies() {
+  for (;;) {
+    if (absl::Status s = RunCompaction(); !s.ok()) return Fail(s);
+    raft::Ready ready;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_ || !failed_.ok()) return;
+      DrainProposalsLocked();
+      if (!core_->HasReady()) break;
+      ready = core_->TakeReady();
+      if (core_->role() != last_role_) {
+        log_->info("node {} term {}: {} -> {} (leader {})", options_.id, core_->term(),
+                   raft::CoreRoleName(last_role_), raft::CoreRoleName(core_->role()),
+                   core_->leader());
+        last_role_ = core_->role();
+      }
+      HandleReadStatesLocked(std::move(ready.read_states));
+      if (ready.snapshot.has_value() || !ready.committed_entries.empty()) {
+        apply_queue_.push_back({ready.snapshot, std::move(ready.committed_entries)});
+        apply_kick_.try_send(asio::error_code(), true);
+      }
+    }
+    SendMessages(std::move(ready.messages));
+    if (absl::Status s = Persist(ready); !s.ok()) return Fail(s);
+    SendMessages(std::move(ready.messages_after_persist));
+    absl::MutexLock lock(&mu_);
+    core_->OnPersisted(ready.persist_mark);
+  }
+}
+
+absl::Status NodeImpl::SaveSnapshot(const raft::SnapshotMetadata& meta, const std::string& data) {
+  auto writer = store_->Create(meta);
+  if (writer.status().code() != absl::StatusCode::kAlreadyExists) {
+    COHORT_RETURN_IF_ERROR(writer.status());
+    COHORT_RETURN_IF_ERROR((*writer)->Write(data));
+    COHORT_RETURN_IF_ERROR((*writer)->Commit());
+  }
+  if (wal_->snapshot().index >= meta.index) return absl::OkStatus();
+  return wal_->MarkSnapshot({.index = meta.index, .term = meta.term});
+}
+
+absl::Status NodeImpl::Persist(const raft::Ready& ready) {
+  if (ready.snapshot.has_value()) {
+    log_->info("node {}: installing snapshot at index {} term {} ({} bytes)", options_.id,
+               ready.snapshot->metadata.index, ready.snapshot->metadata.term,
+               ready.snapshot->data.size());
+    COHORT_RETURN_IF_ERROR(SaveSnapshot(ready.snapshot->metadata, ready.snapshot->data));
+  }
+  if (ready.entries.empty() && !ready.hard_state.has_value()) return absl::OkStatus();
+  wal::WalBatch batch;
+  batch.entries = ready.entries;
+  batch.hard_state = ready.hard_state;
+  return wal_->Append(batch);
+}
+
+absl::Status NodeImpl::RunCompaction() {
+  raft::SnapshotMetadata meta;
+  std::string data;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!compaction_.has_value()) return absl::OkStatus();
+    Compaction c = std::move(*compaction_);
+    compaction_.reset();
+    snapshot_in_progress_ = false;
+    if (!core_->Compact(c.index, c.data).ok()) return absl::OkStatus();  // Overtaken.
+    meta = core_->snapshot_metadata();
+    data = std::move(c.data);
+  }
+  COHORT_RETURN_IF_ERROR(SaveSnapshot(meta, data));
+  COHORT_ASSIGN_OR_RETURN(int deleted, wal_->Compact());
+  log_->info("node {}: snapshot at index {} ({} bytes), {} log segments deleted", options_.id,
+             meta.index, data.size(), deleted);
+  absl::MutexLock lock(&mu_);
+  snapshot_index_ = std::max(snapshot_index_, meta.index);
+  return absl::OkStatus();
+}
+
+}  // namespace cohort::consensus::node

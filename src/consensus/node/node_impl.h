@@ -1,0 +1,188 @@
+// The RaftNode implementation: the asio driver around raft::Core.
+//
+// Three coroutines, each on its own strand:
+//   - the ticker feeds Core::Tick from the injected clock;
+//   - the driver (core strand) batches queued proposals into the core, takes
+//     each Ready, sends `messages`, persists with one Wal::Append, sends
+//     `messages_after_persist`, and stores snapshots (received or local);
+//   - the applier (apply strand) restores and applies the state machine and
+//     completes proposals and read barriers.
+// They share the core and the bookkeeping under `mu_`; the core itself is
+// never touched without it. Disk and state-machine calls run outside the lock.
+#ifndef COHORT_SRC_CONSENSUS_NODE_NODE_IMPL_H_
+#define COHORT_SRC_CONSENSUS_NODE_NODE_IMPL_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <asio/experimental/concurrent_channel.hpp>
+#include <asio/strand.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "cohort/base/status.h"
+#include "cohort/consensus/raft_node.h"
+#include "consensus/raft/core.h"
+#include "consensus/wal/file_system.h"
+#include "consensus/wal/snapshot_store.h"
+#include "consensus/wal/wal.h"
+
+namespace cohort::consensus::node {
+
+using ProposeResult = absl::StatusOr<Applied>;
+using ReadResult = absl::StatusOr<std::uint64_t>;
+using ProposeChannel =
+    asio::experimental::concurrent_channel<void(asio::error_code, ProposeResult)>;
+using ReadChannel = asio::experimental::concurrent_channel<void(asio::error_code, ReadResult)>;
+// (asio 1.22 cannot instantiate a channel of void(error_code) alone.)
+using KickChannel = asio::experimental::concurrent_channel<void(asio::error_code, bool)>;
+
+// Lets transport handlers and send completions, which may outlive the node,
+// reach it while it exists.
+class NodeImpl;
+struct Link {
+  absl::Mutex mu;
+  NodeImpl* node ABSL_GUARDED_BY(mu) = nullptr;
+};
+
+class NodeImpl final : public RaftNode {
+ public:
+  // `fs` null: the node owns a POSIX file system.
+  NodeImpl(const Context& ctx, RaftNodeOptions options, transport::Transport& transport,
+           StateMachine& state_machine, wal::FileSystem* fs);
+  ~NodeImpl() override;
+
+  absl::Status Start() override;
+  Awaitable<void> Shutdown() override;
+  Awaitable<absl::StatusOr<Applied>> Propose(std::string command,
+                                             const ProposeOptions& options) override;
+  Awaitable<absl::StatusOr<std::uint64_t>> ReadBarrier(const ReadOptions& options) override;
+  Awaitable<absl::Status> AddMember(const Member& member, absl::Time deadline) override;
+  Awaitable<absl::Status> RemoveMember(std::uint64_t id, absl::Time deadline) override;
+  Awaitable<absl::Status> TransferLeadership(std::uint64_t id, absl::Time deadline) override;
+  GroupStatus Status() const override;
+
+  // From the transport (node_driver.cc): one peer message.
+  absl::Status Deliver(std::string_view request);
+  // A send finished (node_driver.cc).
+  void OnSendResult(raft::NodeId to, bool snapshot, const absl::Status& status);
+
+ private:
+  struct Waiter {
+    raft::Term term = 0;
+    std::shared_ptr<ProposeChannel> done;
+  };
+  struct PendingProposal {
+    std::string data;
+    std::shared_ptr<ProposeChannel> done;
+  };
+  struct ReadWaiter {
+    std::shared_ptr<ReadChannel> done;
+    // Known once the core answered; serve when applied reaches it.
+    std::optional<raft::Index> index;
+  };
+  struct ApplyItem {
+    std::optional<raft::Snapshot> snapshot;
+    std::vector<raft::Entry> entries;
+  };
+  struct Compaction {
+    raft::Index index = 0;
+    std::string data;
+  };
+
+  // node_start.cc
+  absl::Status OpenStorage(raft::RestoreState* state);
+  absl::Status LoadSnapshot(raft::RestoreState* state);
+  absl::Status RestoreStateMachine(const std::string& data);
+  raft::CoreOptions CoreOptionsFor() const;
+
+  // node_driver.cc
+  Awaitable<void> TickLoop();
+  Awaitable<void> DriveLoop();
+  void Kick();
+  void ProcessReadies();
+  void DrainProposalsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleReadStatesLocked(std::vector<raft::ReadState> states)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Persist(const raft::Ready& ready);
+  absl::Status SaveSnapshot(const raft::SnapshotMetadata& meta, const std::string& data);
+  absl::Status RunCompaction();
+  void SendMessages(std::vector<raft::Message> messages);
+  void Fail(const absl::Status& status);
+  void LoopDone();
+
+  // node_apply.cc
+  Awaitable<void> ApplyLoop();
+  absl::Status ApplyItemNow(ApplyItem item);
+  void ReleaseReadsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeSnapshot();
+
+  // node_api.cc
+  absl::Status NotLeaderLocked(std::string_view what) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckRunningLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<LeaderHint> LeaderLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IsMemberLocked(raft::NodeId id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Polls `cond` every tick until it yields true, an error, or `deadline`.
+  Awaitable<absl::Status> PollUntil(std::function<absl::StatusOr<bool>()> cond,
+                                    absl::Time deadline, std::string what);
+  Awaitable<absl::Status> ChangeConf(raft::ConfChange change, absl::Time deadline,
+                                     std::function<bool(const raft::ConfState&)> done);
+  void FailAllWaitersLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Completing a waiter may resume its coroutine inline (when it runs on the
+  // calling thread's executor), so completions are queued under mu_ and
+  // delivered by FlushCompletions() once mu_ is released.
+  void CompleteLocked(const std::shared_ptr<ProposeChannel>& done, ProposeResult result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteLocked(const std::shared_ptr<ReadChannel>& done, ReadResult result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FlushCompletions() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Context ctx_;
+  const RaftNodeOptions options_;
+  transport::Transport& transport_;
+  StateMachine& sm_;
+  std::unique_ptr<wal::FileSystem> owned_fs_;
+  wal::FileSystem* fs_;
+  LoggerPtr log_;
+  asio::strand<Executor> core_strand_;
+  asio::strand<Executor> apply_strand_;
+  std::shared_ptr<Link> link_;
+  std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<wal::SnapshotStore> store_;
+  KickChannel kick_;
+  KickChannel apply_kick_;
+  KickChannel loops_done_;
+  asio::cancellation_signal tick_cancel_;
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<raft::Core> core_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  std::map<raft::NodeId, std::string> addresses_ ABSL_GUARDED_BY(mu_);
+  std::map<raft::NodeId, absl::Time> last_contact_ ABSL_GUARDED_BY(mu_);
+  std::set<raft::NodeId> logged_unknown_ ABSL_GUARDED_BY(mu_);
+  std::deque<PendingProposal> pending_proposals_ ABSL_GUARDED_BY(mu_);
+  std::map<raft::Index, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  std::uint64_t next_read_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, ReadWaiter> reads_ ABSL_GUARDED_BY(mu_);
+  std::deque<ApplyItem> apply_queue_ ABSL_GUARDED_BY(mu_);
+  // Applied by the state machine (the core learns it through OnApplied).
+  raft::Index applied_ ABSL_GUARDED_BY(mu_) = 0;
+  raft::Index snapshot_index_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<Compaction> compaction_ ABSL_GUARDED_BY(mu_);
+  bool snapshot_in_progress_ ABSL_GUARDED_BY(mu_) = false;
+  raft::CoreRole last_role_ ABSL_GUARDED_BY(mu_) = raft::CoreRole::kFollower;
+  std::vector<std::function<void()>> completions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cohort::consensus::node
+
+#endif  // COHORT_SRC_CONSENSUS_NODE_NODE_IMPL_H_
