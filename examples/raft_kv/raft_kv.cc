@@ -2,6 +2,11 @@
 //
 //   raft_kv --id N --peers 1=127.0.0.1:p1,2=127.0.0.1:p2,3=127.0.0.1:p3
 //           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
+//           [--snapshot-entries N]
+//
+// --snapshot-entries (default 1000, small so that the example's tests
+// exercise snapshots) is how many applied entries trigger a snapshot and log
+// compaction; a service under heavy write load wants far more (etcd: 100000).
 //
 // Peers talk Raft on their --peers addresses; clients call kv.Put, kv.Get,
 // kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
@@ -82,6 +87,7 @@ struct Flags {
   std::string data;
   int client_port = 0;
   int tick_ms = 50;
+  std::uint64_t snapshot_entries = 1000;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -94,6 +100,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (flag == "--data") f->data = value;
     else if (flag == "--client-port") f->client_port = std::atoi(value.c_str());
     else if (flag == "--tick-ms") f->tick_ms = std::atoi(value.c_str());
+    else if (flag == "--snapshot-entries")
+      f->snapshot_entries = std::strtoull(value.c_str(), nullptr, 10);
     else return false;
   }
   return argc % 2 == 1 && f->id != 0 && !f->peers.empty() && !f->data.empty() &&
@@ -112,7 +120,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) {
     std::fprintf(stderr,
                  "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
-                 "[--cluster-id C] [--tick-ms T]\n",
+                 "[--cluster-id C] [--tick-ms T] [--snapshot-entries N]\n",
                  argv[0]);
     return 2;
   }
@@ -140,7 +148,7 @@ int main(int argc, char** argv) {
   for (const auto& [id, address] : *peers) options.members.push_back({id, address});
   options.data_dir = flags.data;
   options.tick_interval = absl::Milliseconds(flags.tick_ms);
-  options.snapshot_threshold = 1000;
+  options.snapshot_threshold = flags.snapshot_entries;
   KvStateMachine sm;
   auto node = cohort::consensus::NewRaftNode(real.context(), options, **peer_transport, sm);
   if (!node.ok()) return Fail("options", node.status());
