@@ -141,10 +141,13 @@ absl::Status TestCluster::StartWith(std::uint64_t id, RaftNodeOptions options) {
   COHORT_ASSIGN_OR_RETURN(slot.endpoint, net_.NewEndpoint(Address(id)));
   net_.Restart(Address(id));
   slot.sm = std::make_unique<RecordingStateMachine>();
+  slot.custom_sm = sm_factory_ ? sm_factory_() : nullptr;
+  StateMachine& target_sm =
+      slot.custom_sm != nullptr ? *slot.custom_sm : static_cast<StateMachine&>(*slot.sm);
   Context ctx = ctx_;
   ctx.seed = DeriveSeed(seed_, absl::StrCat("node", id, ".", slot.crashes));
   COHORT_ASSIGN_OR_RETURN(slot.node, node::NewRaftNodeOnFileSystem(ctx, options, *slot.endpoint,
-                                                                  *slot.sm, slot.fs.get()));
+                                                                  target_sm, slot.fs.get()));
   absl::Status status = slot.node->Start();
   if (!status.ok()) {
     slot.node.reset();
@@ -168,6 +171,7 @@ void TestCluster::Down(std::uint64_t id, bool crash) {
   slot.node.reset();
   slot.endpoint.reset();
   slot.sm.reset();
+  slot.custom_sm.reset();
   cohort::testing::RunReady(io_);
   if (crash) {
     slot.fs->Crash(wal::CrashMode::kDropUnsynced, DeriveSeed(seed_, absl::StrCat("crash", id)));

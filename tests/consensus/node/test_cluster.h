@@ -52,6 +52,11 @@ class TestCluster {
   ~TestCluster();
 
   static std::string Address(std::uint64_t id);
+  // Members started after this call apply to a state machine made by
+  // `factory` (instead of a RecordingStateMachine); see state_machine().
+  void SetStateMachineFactory(std::function<std::unique_ptr<StateMachine>()> factory) {
+    sm_factory_ = std::move(factory);
+  }
   RaftNodeOptions OptionsFor(std::uint64_t id) const;
 
   // Creates and starts member `id` on its (persistent) file system.
@@ -97,6 +102,14 @@ class TestCluster {
   RaftNode* node(std::uint64_t id) { return members_.at(id).node.get(); }
   bool up(std::uint64_t id) const { return members_.at(id).node != nullptr; }
   RecordingStateMachine& sm(std::uint64_t id) { return *members_.at(id).sm; }
+  // The state machine member `id` applies to (the factory's, if set).
+  StateMachine& state_machine(std::uint64_t id) {
+    Slot& slot = members_.at(id);
+    if (slot.custom_sm != nullptr) return *slot.custom_sm;
+    return *slot.sm;
+  }
+  // For tests that run their own coroutines (clients) next to the nodes.
+  asio::io_context& io() { return io_; }
   wal::FaultFileSystem& fs(std::uint64_t id) { return *members_.at(id).fs; }
   transport::SimulatedNetwork& net() { return net_; }
   SimulatedClock& clock() { return clock_; }
@@ -108,6 +121,7 @@ class TestCluster {
     std::unique_ptr<wal::FaultFileSystem> fs;
     std::unique_ptr<transport::Transport> endpoint;
     std::unique_ptr<RecordingStateMachine> sm;
+    std::unique_ptr<StateMachine> custom_sm;
     std::unique_ptr<RaftNode> node;
     std::uint64_t crashes = 0;
   };
@@ -116,6 +130,7 @@ class TestCluster {
   std::uint64_t seed_;
   int founders_;
   std::function<void(RaftNodeOptions&)> tweak_;
+  std::function<std::unique_ptr<StateMachine>()> sm_factory_;
   asio::io_context io_;
   SimulatedClock clock_;
   transport::SimulatedNetwork net_;
