@@ -3,10 +3,13 @@
 // in the same run (the floor: one length-prefixed message each way, no
 // framing checks, no call bookkeeping). Prints JSON.
 //
-//   build/bench/transport/rpc_bench [seconds_per_measurement] [payload_bytes] [rounds] [echo|rpc]
+//   build/bench/transport/rpc_bench [seconds_per_measurement] [payload_bytes]
+//   [rounds] [echo|rpc]
 //
 // Client and server run on separate io_contexts, one thread each, as two
-// processes would. Latency: one call in flight, median over batches.
+// processes would. Latency: one call in flight, median over batches; then
+// echo and RPC batches alternate for as long again, and the median of the
+// per-pair ratios is reported as well (robust to load that varies).
 // Throughput: `window` calls in flight on one connection.
 //
 // Debian's abseil is built without NDEBUG, so every absl::Mutex acquisition
@@ -14,6 +17,16 @@
 // COHORT_BENCH_DEADLOCK_DETECTION=0 turns it off for the run, as a service
 // may with absl::SetMutexDeadlockDetectionMode; the JSON says which.
 #include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <asio/write.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -25,18 +38,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/executor_work_guard.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/use_future.hpp>
-#include <asio/write.hpp>
-
 #include "cohort/base/context.h"
 #include "cohort/transport/tcp_transport.h"
 
@@ -97,7 +98,8 @@ cohort::Awaitable<void> EchoServer(tcp::acceptor* acceptor) {
   }
 }
 
-// Round trips with one message in flight; returns per-batch mean latencies (us).
+// Round trips with one message in flight; returns per-batch mean latencies
+// (us).
 cohort::Awaitable<std::vector<double>> EchoLatency(tcp::endpoint server, std::string payload,
                                                    double seconds) {
   tcp::socket socket(co_await asio::this_coro::executor);
@@ -120,6 +122,45 @@ cohort::Awaitable<std::vector<double>> EchoLatency(tcp::endpoint server, std::st
                       kBatch);
   }
   co_return batches;
+}
+
+// Echo and RPC batches alternating on one thread, so that each pair sees the
+// same machine; returns the ratio RPC / echo of every pair (load that
+// changes between rounds cancels out of these).
+cohort::Awaitable<std::vector<double>> PairedLatencyRatios(tcp::endpoint server,
+                                                           cohort::transport::Transport* client,
+                                                           std::string peer, std::string payload,
+                                                           double seconds) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  co_await socket.async_connect(server, asio::use_awaitable);
+  socket.set_option(tcp::no_delay(true));
+  std::string reply(payload.size(), '\0');
+  cohort::transport::CallOptions options;
+  std::vector<double> ratios;
+  constexpr int kBatch = 100;
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    const auto echo_start = Clock::now();
+    for (int i = 0; i < kBatch; ++i) {
+      std::uint32_t length = static_cast<std::uint32_t>(payload.size());
+      std::array<asio::const_buffer, 2> out{asio::buffer(&length, 4), asio::buffer(payload)};
+      co_await asio::async_write(socket, out, asio::use_awaitable);
+      co_await asio::async_read(socket, asio::buffer(&length, 4), asio::use_awaitable);
+      co_await asio::async_read(socket, asio::buffer(reply), asio::use_awaitable);
+    }
+    const auto rpc_start = Clock::now();
+    for (int i = 0; i < kBatch; ++i) {
+      auto answer = co_await client->Call(peer, "echo", payload, options);
+      if (!answer.ok()) {
+        std::fprintf(stderr, "call failed: %s\n", answer.status().ToString().c_str());
+        std::exit(1);
+      }
+    }
+    const auto rpc_end = Clock::now();
+    ratios.push_back(std::chrono::duration<double>(rpc_end - rpc_start).count() /
+                     std::chrono::duration<double>(rpc_start - echo_start).count());
+  }
+  co_return ratios;
 }
 
 // `window` messages in flight: a writer keeps the window full while the
@@ -228,10 +269,8 @@ int main(int argc, char** argv) {
   }
   (void)(*server)->Register(
       "echo",
-      [](const cohort::transport::ServerCall&,
-         std::string request) -> cohort::Awaitable<absl::StatusOr<std::string>> {
-        co_return request;
-      });
+      [](const cohort::transport::ServerCall&, std::string request)
+          -> cohort::Awaitable<absl::StatusOr<std::string>> { co_return request; });
   const std::string peer = (*server)->address();
 
   // The two sides alternate round by round, so that whatever else the
@@ -263,13 +302,13 @@ int main(int argc, char** argv) {
                               asio::use_future)
                    .get()));
     echo_throughput.push_back(
-        asio::co_spawn(client_loop.io(),
-                       EchoThroughput(echo_endpoint, payload, kWindow, seconds), asio::use_future)
+        asio::co_spawn(client_loop.io(), EchoThroughput(echo_endpoint, payload, kWindow, seconds),
+                       asio::use_future)
             .get());
     std::atomic<std::uint64_t> count{0};
     const auto start = Clock::now();
-    const Clock::time_point end = start + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(seconds));
+    const Clock::time_point end =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     std::vector<std::future<void>> workers;
     for (int i = 0; i < kWindow; ++i) {
       workers.push_back(asio::co_spawn(client_loop.io(),
@@ -280,6 +319,11 @@ int main(int argc, char** argv) {
     rpc_throughput.push_back(static_cast<double>(count.load()) /
                              std::chrono::duration<double>(Clock::now() - start).count());
   }
+  const double paired = Median(asio::co_spawn(client_loop.io(),
+                                              PairedLatencyRatios(echo_endpoint, client->get(),
+                                                                  peer, payload, seconds * rounds),
+                                              asio::use_future)
+                                   .get());
   const double el = Median(echo_latency), rl = Median(rpc_latency);
   const double et = Median(echo_throughput), rt = Median(rpc_throughput);
   std::printf(
@@ -292,11 +336,13 @@ int main(int argc, char** argv) {
       "  \"echo_latency_us_median\": %.2f,\n"
       "  \"rpc_latency_us_median\": %.2f,\n"
       "  \"latency_ratio\": %.3f,\n"
+      "  \"latency_ratio_paired_median\": %.3f,\n"
       "  \"echo_pipelined_per_s_median\": %.0f,\n"
       "  \"rpc_pipelined_per_s_median\": %.0f,\n"
       "  \"throughput_ratio\": %.3f\n"
       "}\n",
-      payload_size, rounds, seconds, kWindow, deadlock_detection ? "true" : "false", el, rl, rl / el, et, rt, rt / et);
+      payload_size, rounds, seconds, kWindow, deadlock_detection ? "true" : "false", el, rl,
+      rl / el, paired, et, rt, rt / et);
   acceptor.close();
   return 0;
 }
