@@ -29,7 +29,6 @@ namespace cohort::blob {
 // Returns:
 //   kInvalidArgument    a malformed URI or Context (the message says what to
 //                       change); never retried.
-//   kUnimplemented      a scheme whose backend is not linked into this build.
 //   kFailedPrecondition file://: the root is in use by another process, or
 //                       is not a directory.
 //   kPermissionDenied, kUnavailable  file://: the root cannot be created or

@@ -15,6 +15,8 @@ namespace cohort::coding {
 
 void PutVarint(std::uint64_t v, std::string* out);
 void PutString(std::string_view s, std::string* out);
+// Appends `code_point` (at most 0x10FFFF) encoded as UTF-8.
+void PutUtf8(std::uint32_t code_point, std::string* out);
 
 // Reads fields from the front of a buffer. Errors are kDataLoss naming the
 // field (`what` names the message in the error, e.g. "RPC message").
