@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and benchmarks
   libssl-dev openssl libcurl4-openssl-dev          # TLS, request signing, HTTP
   libmemcached-dev                                 # ketama placement cross-checks
+  libjemalloc-dev                                  # the raft_kv example's allocator
   clang libclang-rt-14-dev                         # libFuzzer builds (scripts/fuzz.sh)
 )
 

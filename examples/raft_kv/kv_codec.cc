@@ -3,7 +3,9 @@
 namespace raft_kv {
 
 void PutU64(std::uint64_t v, std::string* out) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(bytes, sizeof bytes);
 }
 
 void PutStr(std::string_view s, std::string* out) {

@@ -72,7 +72,11 @@ absl::StatusOr<std::string> KvStateMachine::Apply(const cohort::consensus::LogEn
 absl::StatusOr<std::unique_ptr<SnapshotWriter>> KvStateMachine::Snapshot() {
   // A copy of the encoded state: later applies do not change it.
   absl::MutexLock lock(&mu_);
+  std::size_t bytes = 2 * 8;  // Fixed 8-byte integers (kv_codec.h).
+  for (const auto& [k, v] : data_) bytes += 2 * 8 + k.size() + v.size();
+  for (const auto& [client, s] : sessions_) bytes += 4 * 8 + s.text.size();
   std::string out;
+  out.reserve(bytes);
   PutU64(data_.size(), &out);
   for (const auto& [k, v] : data_) {
     PutStr(k, &out);
@@ -98,8 +102,8 @@ absl::Status KvStateMachine::Restore(cohort::consensus::ByteSource& source) {
     bytes.append(buffer, *n);
   }
   Reader in(bytes);
-  std::map<std::string, std::string> data;
-  std::map<std::uint64_t, LastResult> sessions;
+  absl::flat_hash_map<std::string, std::string> data;
+  absl::flat_hash_map<std::uint64_t, LastResult> sessions;
   const absl::Status bad = absl::DataLossError("malformed kv snapshot");
   auto count = in.U64();
   if (!count) return bad;

@@ -2,11 +2,14 @@
 //
 //   raft_kv --id N --peers 1=127.0.0.1:p1,2=127.0.0.1:p2,3=127.0.0.1:p3
 //           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
-//           [--snapshot-entries N]
+//           [--snapshot-entries N] [--threads N]
 //
 // --snapshot-entries (default 1000, small so that the example's tests
 // exercise snapshots) is how many applied entries trigger a snapshot and log
 // compaction; a service under heavy write load wants far more (etcd: 100000).
+// --threads (default 1) is how many threads serve the network, the Raft core
+// and the state machine; the log's fsyncs always run on one more thread of
+// their own, so the serving threads never wait for the disk.
 //
 // Peers talk Raft on their --peers addresses; clients call kv.Put, kv.Get,
 // kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
@@ -21,12 +24,15 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "cohort/base/context.h"
 #include "cohort/consensus/raft_node.h"
 #include "cohort/transport/tcp_transport.h"
@@ -88,6 +94,7 @@ struct Flags {
   int client_port = 0;
   int tick_ms = 50;
   std::uint64_t snapshot_entries = 1000;
+  int threads = 1;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -100,11 +107,12 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (flag == "--data") f->data = value;
     else if (flag == "--client-port") f->client_port = std::atoi(value.c_str());
     else if (flag == "--tick-ms") f->tick_ms = std::atoi(value.c_str());
+    else if (flag == "--threads") f->threads = std::atoi(value.c_str());
     else if (flag == "--snapshot-entries")
       f->snapshot_entries = std::strtoull(value.c_str(), nullptr, 10);
     else return false;
   }
-  return argc % 2 == 1 && f->id != 0 && !f->peers.empty() && !f->data.empty() &&
+  return argc % 2 == 1 && f->id != 0 && !f->peers.empty() && !f->data.empty() && f->threads >= 1 &&
          f->client_port > 0;
 }
 
@@ -120,7 +128,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) {
     std::fprintf(stderr,
                  "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
-                 "[--cluster-id C] [--tick-ms T] [--snapshot-entries N]\n",
+                 "[--cluster-id C] [--tick-ms T] [--snapshot-entries N] [--threads N]\n",
                  argv[0]);
     return 2;
   }
@@ -130,7 +138,10 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(flags.id));
     return 2;
   }
-  asio::io_context io(2);
+  // Debian's abseil is built with its mutex deadlock detector on: every lock
+  // takes a process-wide graph lock. A production server turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  asio::io_context io(flags.threads);
   cohort::RealContext real(io.get_executor(),
                            cohort::NewStderrLogger(absl::StrCat("raft_kv-", flags.id)));
   cohort::transport::TcpTransportOptions peer_options;
@@ -149,6 +160,11 @@ int main(int argc, char** argv) {
   options.data_dir = flags.data;
   options.tick_interval = absl::Milliseconds(flags.tick_ms);
   options.snapshot_threshold = flags.snapshot_entries;
+  // The log's fsyncs get a thread of their own (RaftNodeOptions::disk_executor).
+  asio::io_context disk;
+  auto disk_work = asio::make_work_guard(disk);
+  std::thread disk_thread([&disk] { disk.run(); });
+  options.disk_executor = disk.get_executor();
   KvStateMachine sm;
   auto node = cohort::consensus::NewRaftNode(real.context(), options, **peer_transport, sm);
   if (!node.ok()) return Fail("options", node.status());
@@ -183,8 +199,11 @@ int main(int argc, char** argv) {
   });
   std::printf("ready %s\n", clients.address().c_str());
   std::fflush(stdout);
-  std::thread helper([&io] { io.run(); });
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < flags.threads; ++i) helpers.emplace_back([&io] { io.run(); });
   io.run();
-  helper.join();
+  for (std::thread& t : helpers) t.join();
+  disk_work.reset();
+  disk_thread.join();
   return 0;
 }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
@@ -175,6 +176,9 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
 int main(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return Usage(argv[0]);
+  // As in the server (examples/raft_kv/raft_kv.cc): no mutex deadlock
+  // detector, which Debian's abseil leaves on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Like etcd_loadgen: one connection per 64 clients, at most 8.
   const int conns = flags.conns > 0 ? flags.conns : std::min(8, (flags.clients + 63) / 64);
 

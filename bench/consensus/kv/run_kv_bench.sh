@@ -20,7 +20,9 @@
 #
 # --raft-kv-args passes extra flags to every raft_kv server (e.g. its
 # snapshot or tick settings), so that both stores can be run on comparable
-# settings; the report records them.
+# settings (default: --snapshot-entries 100000, etcd's --snapshot-count;
+# raft_kv's own default is small so that its tests exercise snapshots); the
+# report records them.
 #
 # Needs: bench/consensus/kv/install_bench_deps.sh (etcd, etcdctl, Go and
 # Debian's etcd Go sources), and a configured cohort build directory (the
@@ -42,7 +44,7 @@ DATA_PARENT=""
 ONLY=""
 OUT=""
 KEEP=0
-RAFT_KV_ARGS=""
+RAFT_KV_ARGS="--snapshot-entries 100000"
 VALUE_BYTES=256
 FSYNC_SECONDS=2
 HEALTH_DEADLINE=30    # seconds for a cluster to elect a leader and answer

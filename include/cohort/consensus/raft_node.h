@@ -85,6 +85,12 @@ struct RaftNodeOptions {
   // Where the write-ahead log ("wal/") and snapshots ("snap/") live; created
   // if missing. Default: empty (must be set).
   std::string data_dir{};
+  // Where the log's writes and fsyncs run; they block the thread that runs
+  // them. A server gives them a thread of their own (an io_context run by
+  // one thread) so that the threads serving the network never wait for the
+  // disk and never hand work to a sleeping thread. Must outlive the node.
+  // Default: empty (the Context's executor).
+  Executor disk_executor{};
 
   // The protocol's clock: one tick per interval of the Context's clock.
   // > 0. Default: 100 ms.
@@ -120,6 +126,8 @@ struct RaftNodeOptions {
   // kResourceExhausted. >= max_proposal_bytes. Default: 64 MiB.
   std::uint64_t max_uncommitted_bytes = 64u << 20;
   // Bound on Propose, whatever its own deadline. > 0. Default: 10 s.
+  // Proposal deadlines are checked on every tick, so a proposal that misses
+  // its deadline fails within one tick_interval after it.
   absl::Duration proposal_timeout = absl::Seconds(10);
   // Timeout of one message send to a peer. > 0. Default: 1 s.
   absl::Duration send_timeout = absl::Seconds(1);

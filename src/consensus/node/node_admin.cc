@@ -203,7 +203,8 @@ Awaitable<void> NodeImpl::Shutdown() {
     asio::post(core_strand_, [this] { tick_cancel_.emit(asio::cancellation_type::all); });
     kick_.close();
     apply_kick_.close();
-    for (int i = 0; i < 3; ++i) {
+    persist_kick_.close();
+    for (int i = 0; i < kLoops; ++i) {
       co_await loops_done_.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
     }
   }

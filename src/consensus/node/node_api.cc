@@ -110,11 +110,11 @@ Awaitable<absl::StatusOr<Applied>> NodeImpl::Propose(std::string command,
           "propose: ", pending_proposals_.size(),
           " proposals are already waiting to be appended (max_pending_proposals); retry later")));
     }
-    pending_proposals_.push_back({std::move(command), done});
+    pending_proposals_.push_back({std::move(command), done, deadline});
   }
   Kick();
-  auto wait = Receive<ProposeResult>(done);
-  co_return co_await WithDeadline(*ctx_.clock, deadline, std::move(wait), "proposal");
+  // The ticker completes `done` with kDeadlineExceeded once `deadline` passes.
+  co_return co_await Receive<ProposeResult>(std::move(done));
 }
 
 Awaitable<absl::StatusOr<std::uint64_t>> NodeImpl::ReadBarrier(const ReadOptions& options) {

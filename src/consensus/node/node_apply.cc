@@ -132,7 +132,7 @@ void NodeImpl::MaybeSnapshot() {
     return;
   }
   compaction_ = Compaction{index, std::move(sink.out)};
-  Kick();
+  KickPersist();
 }
 
 }  // namespace cohort::consensus::node

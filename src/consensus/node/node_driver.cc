@@ -14,6 +14,8 @@ namespace cohort::consensus::node {
 
 void NodeImpl::Kick() { kick_.try_send(asio::error_code(), true); }
 
+void NodeImpl::KickPersist() { persist_kick_.try_send(asio::error_code(), true); }
+
 void NodeImpl::LoopDone() { loops_done_.try_send(asio::error_code(), true); }
 
 Awaitable<void> NodeImpl::TickLoop() {
@@ -23,7 +25,9 @@ Awaitable<void> NodeImpl::TickLoop() {
       absl::MutexLock lock(&mu_);
       if (!slept.ok() || stopping_) co_return;
       core_->Tick();
+      ExpireProposalsLocked(ctx_.clock->Now());
     }
+    FlushCompletions();
     Kick();
   }
 }
@@ -58,7 +62,7 @@ void NodeImpl::DrainProposalsLocked() {
     pending_proposals_.pop_front();
     auto pos = core_->Propose(std::move(p.data));
     if (pos.ok()) {
-      waiters_[pos->index] = Waiter{pos->term, std::move(p.done)};
+      waiters_[pos->index] = Waiter{pos->term, std::move(p.done), p.deadline};
       continue;
     }
     absl::Status status = pos.status();
@@ -70,6 +74,31 @@ void NodeImpl::DrainProposalsLocked() {
     CompleteLocked(p.done, std::move(status));
   }
   if (!pending_proposals_.empty()) Kick();
+}
+
+void NodeImpl::ExpireProposalsLocked(absl::Time now) {
+  auto expired = [now](absl::Time deadline) { return deadline <= now; };
+  for (auto it = pending_proposals_.begin(); it != pending_proposals_.end();) {
+    if (!expired(it->deadline)) {
+      ++it;
+      continue;
+    }
+    CompleteLocked(it->done, MarkNotSent(absl::DeadlineExceededError(
+                                 "proposal did not complete before its deadline (it was never "
+                                 "appended to the log)")));
+    it = pending_proposals_.erase(it);
+  }
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (!expired(it->second.deadline)) {
+      ++it;
+      continue;
+    }
+    CompleteLocked(it->second.done,
+                   absl::DeadlineExceededError(absl::StrCat(
+                       "proposal did not complete before its deadline; it was appended at index ",
+                       it->first, " and may still commit")));
+    it = waiters_.erase(it);
+  }
 }
 
 void NodeImpl::HandleReadStatesLocked(std::vector<raft::ReadState> states) {
@@ -88,7 +117,6 @@ void NodeImpl::HandleReadStatesLocked(std::vector<raft::ReadState> states) {
 
 void NodeImpl::ProcessReadies() {
   for (;;) {
-    if (absl::Status s = RunCompaction(); !s.ok()) return Fail(s);
     raft::Ready ready;
     {
       absl::MutexLock lock(&mu_);
@@ -107,12 +135,45 @@ void NodeImpl::ProcessReadies() {
         apply_queue_.push_back({ready.snapshot, std::move(ready.committed_entries)});
         apply_kick_.try_send(asio::error_code(), true);
       }
+      // The disk work goes to the persister; this strand goes on taking
+      // Readies (commits, reads, new proposals) while the fsync runs.
+      persist_queue_.push_back({std::move(ready.snapshot), std::move(ready.entries),
+                                ready.hard_state, std::move(ready.messages_after_persist),
+                                ready.persist_mark});
     }
+    KickPersist();
     SendMessages(std::move(ready.messages));
-    if (absl::Status s = Persist(ready); !s.ok()) return Fail(s);
-    SendMessages(std::move(ready.messages_after_persist));
-    absl::MutexLock lock(&mu_);
-    core_->OnPersisted(ready.persist_mark);
+  }
+}
+
+Awaitable<void> NodeImpl::PersistLoop() {
+  for (;;) {
+    auto [ec, unused] = co_await persist_kick_.async_receive(
+        asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    for (;;) {
+      std::deque<PersistJob> jobs;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_ || !failed_.ok()) co_return;
+        jobs.swap(persist_queue_);
+      }
+      if (absl::Status s = RunCompaction(); !s.ok()) {
+        Fail(s);
+        co_return;
+      }
+      if (jobs.empty()) break;
+      if (absl::Status s = PersistJobs(jobs); !s.ok()) {
+        Fail(s);
+        co_return;
+      }
+      for (PersistJob& job : jobs) SendMessages(std::move(job.after));
+      {
+        absl::MutexLock lock(&mu_);
+        for (const PersistJob& job : jobs) core_->OnPersisted(job.mark);
+      }
+      Kick();
+    }
   }
 }
 
@@ -127,18 +188,42 @@ absl::Status NodeImpl::SaveSnapshot(const raft::SnapshotMetadata& meta, const st
   return wal_->MarkSnapshot({.index = meta.index, .term = meta.term});
 }
 
-absl::Status NodeImpl::Persist(const raft::Ready& ready) {
-  if (ready.snapshot.has_value()) {
-    log_->info("node {}: installing snapshot at index {} term {} ({} bytes)", options_.id,
-               ready.snapshot->metadata.index, ready.snapshot->metadata.term,
-               ready.snapshot->data.size());
-    COHORT_RETURN_IF_ERROR(SaveSnapshot(ready.snapshot->metadata, ready.snapshot->data));
-  }
-  if (ready.entries.empty() && !ready.hard_state.has_value()) return absl::OkStatus();
+absl::Status NodeImpl::PersistJobs(std::deque<PersistJob>& jobs) {
   wal::WalBatch batch;
-  batch.entries = ready.entries;
-  batch.hard_state = ready.hard_state;
-  return wal_->Append(batch);
+  auto flush = [&]() -> absl::Status {
+    if (batch.entries.empty() && !batch.hard_state.has_value()) return absl::OkStatus();
+    absl::Status s = wal_->Append(batch);
+    batch = wal::WalBatch();
+    return s;
+  };
+  for (PersistJob& job : jobs) {
+    if (job.snapshot.has_value()) {
+      COHORT_RETURN_IF_ERROR(flush());
+      log_->info("node {}: installing snapshot at index {} term {} ({} bytes)", options_.id,
+                 job.snapshot->metadata.index, job.snapshot->metadata.term,
+                 job.snapshot->data.size());
+      COHORT_RETURN_IF_ERROR(SaveSnapshot(job.snapshot->metadata, job.snapshot->data));
+      job.snapshot.reset();
+    }
+    if (!job.entries.empty()) {
+      // A job that rewrites a suffix (its first index is not the next one)
+      // starts a batch of its own: the WAL truncates at a batch's first entry.
+      if (!batch.entries.empty() &&
+          job.entries.front().index != batch.entries.back().index + 1) {
+        COHORT_RETURN_IF_ERROR(flush());
+      }
+      if (batch.entries.empty()) {
+        batch.entries = std::move(job.entries);
+      } else {
+        batch.entries.insert(batch.entries.end(), std::make_move_iterator(job.entries.begin()),
+                             std::make_move_iterator(job.entries.end()));
+      }
+    }
+    // Terms and commits only grow, so the newest hard state covers the
+    // older ones written in the same batch.
+    if (job.hard_state.has_value()) batch.hard_state = job.hard_state;
+  }
+  return flush();
 }
 
 absl::Status NodeImpl::RunCompaction() {

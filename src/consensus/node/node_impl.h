@@ -1,10 +1,16 @@
 // The RaftNode implementation: the asio driver around raft::Core.
 //
-// Three coroutines, each on its own strand:
-//   - the ticker feeds Core::Tick from the injected clock;
+// Four coroutines:
+//   - the ticker (core strand) feeds Core::Tick from the injected clock and
+//     expires proposals past their deadline;
 //   - the driver (core strand) batches queued proposals into the core, takes
-//     each Ready, sends `messages`, persists with one Wal::Append, sends
-//     `messages_after_persist`, and stores snapshots (received or local);
+//     each Ready, sends `messages` at once and queues the rest for the
+//     persister, then takes the next Ready without waiting for the disk;
+//   - the persister (persist strand) writes every queued batch with one
+//     Wal::Append (group commit across Readies), then sends their
+//     `messages_after_persist` and reports them durable; it also stores
+//     snapshots (received or local) and compacts the log, so the WAL has one
+//     writer;
 //   - the applier (apply strand) restores and applies the state machine and
 //     completes proposals and read barriers.
 // They share the core and the bookkeeping under `mu_`; the core itself is
@@ -52,6 +58,9 @@ struct Link {
   NodeImpl* node ABSL_GUARDED_BY(mu) = nullptr;
 };
 
+// The ticker, driver, applier and persister each report once when they end.
+inline constexpr int kLoops = 4;
+
 class NodeImpl final : public RaftNode {
  public:
   // `fs` null: the node owns a POSIX file system.
@@ -75,13 +84,18 @@ class NodeImpl final : public RaftNode {
   void OnSendResult(raft::NodeId to, bool snapshot, const absl::Status& status);
 
  private:
+  // Proposal deadlines are enforced by the ticker (ExpireProposalsLocked),
+  // not by a timer per call: a timer and a racing coroutine per proposal
+  // cost more CPU than the rest of the proposal's path on the leader.
   struct Waiter {
     raft::Term term = 0;
     std::shared_ptr<ProposeChannel> done;
+    absl::Time deadline = absl::InfiniteFuture();
   };
   struct PendingProposal {
     std::string data;
     std::shared_ptr<ProposeChannel> done;
+    absl::Time deadline = absl::InfiniteFuture();
   };
   struct ReadWaiter {
     std::shared_ptr<ReadChannel> done;
@@ -91,6 +105,14 @@ class NodeImpl final : public RaftNode {
   struct ApplyItem {
     std::optional<raft::Snapshot> snapshot;
     std::vector<raft::Entry> entries;
+  };
+  // One Ready's share of the disk work, in the order the core handed it out.
+  struct PersistJob {
+    std::optional<raft::Snapshot> snapshot;
+    std::vector<raft::Entry> entries;
+    std::optional<raft::HardState> hard_state;
+    std::vector<raft::Message> after;
+    raft::LogPosition mark;
   };
   struct Compaction {
     raft::Index index = 0;
@@ -107,11 +129,18 @@ class NodeImpl final : public RaftNode {
   Awaitable<void> TickLoop();
   Awaitable<void> DriveLoop();
   void Kick();
+  void KickPersist();
   void ProcessReadies();
+  Awaitable<void> PersistLoop();
+  // Makes `jobs` durable in order: contiguous entries of consecutive jobs
+  // share one Wal::Append (one fsync).
+  absl::Status PersistJobs(std::deque<PersistJob>& jobs);
   void DrainProposalsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Completes proposals whose deadline is at or before `now` with
+  // kDeadlineExceeded (queued ones, never appended, are marked not sent).
+  void ExpireProposalsLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleReadStatesLocked(std::vector<raft::ReadState> states)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Persist(const raft::Ready& ready);
   absl::Status SaveSnapshot(const raft::SnapshotMetadata& meta, const std::string& data);
   absl::Status RunCompaction();
   void SendMessages(std::vector<raft::Message> messages);
@@ -153,11 +182,13 @@ class NodeImpl final : public RaftNode {
   LoggerPtr log_;
   asio::strand<Executor> core_strand_;
   asio::strand<Executor> apply_strand_;
+  asio::strand<Executor> persist_strand_;
   std::shared_ptr<Link> link_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<wal::SnapshotStore> store_;
   KickChannel kick_;
   KickChannel apply_kick_;
+  KickChannel persist_kick_;
   KickChannel loops_done_;
   asio::cancellation_signal tick_cancel_;
 
@@ -174,6 +205,7 @@ class NodeImpl final : public RaftNode {
   std::uint64_t next_read_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, ReadWaiter> reads_ ABSL_GUARDED_BY(mu_);
   std::deque<ApplyItem> apply_queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<PersistJob> persist_queue_ ABSL_GUARDED_BY(mu_);
   // Applied by the state machine (the core learns it through OnApplied).
   raft::Index applied_ ABSL_GUARDED_BY(mu_) = 0;
   raft::Index snapshot_index_ ABSL_GUARDED_BY(mu_) = 0;

@@ -85,10 +85,13 @@ NodeImpl::NodeImpl(const Context& ctx, RaftNodeOptions options, transport::Trans
       log_(ctx.LoggerOrNull()),
       core_strand_(asio::make_strand(ctx.executor)),
       apply_strand_(asio::make_strand(ctx.executor)),
+      persist_strand_(asio::make_strand(options_.disk_executor ? options_.disk_executor
+                                                               : ctx.executor)),
       link_(std::make_shared<Link>()),
       kick_(core_strand_, 1),
       apply_kick_(apply_strand_, 1),
-      loops_done_(ctx.executor, 3) {
+      persist_kick_(persist_strand_, 1),
+      loops_done_(ctx.executor, kLoops) {
   absl::MutexLock lock(&link_->mu);
   link_->node = this;
 }

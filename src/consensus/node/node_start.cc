@@ -184,6 +184,7 @@ absl::Status NodeImpl::Start() {
                  asio::bind_cancellation_slot(tick_cancel_.slot(), done));
   asio::co_spawn(core_strand_, DriveLoop(), done);
   asio::co_spawn(apply_strand_, ApplyLoop(), done);
+  asio::co_spawn(persist_strand_, PersistLoop(), done);
   Kick();
   return absl::OkStatus();
 }

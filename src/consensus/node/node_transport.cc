@@ -63,6 +63,7 @@ void NodeImpl::SendMessages(std::vector<raft::Message> messages) {
 }
 
 void NodeImpl::OnSendResult(raft::NodeId to, bool snapshot, const absl::Status& status) {
+  if (!snapshot && status.ok()) return;  // The common case: nothing to report.
   absl::MutexLock lock(&mu_);
   if (core_ == nullptr || stopping_) return;
   if (snapshot) core_->ReportSnapshot(to, status.ok());

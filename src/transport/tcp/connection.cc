@@ -79,7 +79,12 @@ void Connection::Kick() {
     // that all their answers share one write.
     flush_after_batch_ = true;
   } else {
-    Flush();
+    // On the strand but outside a read: typically a handler resumed by a
+    // completion, and its siblings resumed by the same event are queued
+    // behind it. Flushing after them lets their answers share one write
+    // (Enqueue holds writing_now_, so they add to the outbox meanwhile).
+    auto self = shared_from_this();
+    asio::post(strand_, [self] { self->Flush(); });
   }
 }
 
