@@ -33,17 +33,20 @@
 // entries are the leader's no-ops and never reach the StateMachine, nor do
 // membership-change entries.
 //
-// Snapshots: once `snapshot_threshold` entries were applied since the last
-// one, the state machine is snapshotted, stored durably in data_dir/snap and
-// the log compacted. A follower behind the compacted log receives the
+// Snapshots: once `snapshot_threshold` entries, or `snapshot_bytes` of
+// commands, were applied since the last one, the state machine is
+// snapshotted, stored durably in data_dir/snap and the log compacted. The
+// entries the core holds in memory are thereby bounded by those two limits
+// plus max_uncommitted_bytes. A follower behind the compacted log receives the
 // snapshot as one raft.Step message, so a snapshot must fit the transport's
 // frame limit (TcpTransportOptions::max_frame_size, 16 MiB by default);
 // larger ones keep failing and are retried.
 //
 // Threading: the protocol core runs on a strand of the Context's executor;
 // the StateMachine is called from a second strand, so that a slow Apply does
-// not delay heartbeats. Disk writes run on the core's strand (give the
-// io_context a second thread if fsyncs are slow and the executor is shared).
+// not delay heartbeats. Log writes and fsyncs run on a third strand, on
+// `disk_executor` when set: they block their thread, so a server gives them
+// a thread of their own (or the io_context a second thread).
 // Every ConsensusLog method may be called from any thread or coroutine.
 #ifndef COHORT_CONSENSUS_RAFT_NODE_H_
 #define COHORT_CONSENSUS_RAFT_NODE_H_
@@ -135,6 +138,9 @@ struct RaftNodeOptions {
   // Snapshot the state machine and compact the log once this many entries
   // have been applied since the last snapshot. >= 1. Default: 10000.
   std::uint64_t snapshot_threshold = 10000;
+  // ... or once the commands applied since the last snapshot total this many
+  // bytes, whichever comes first. >= 1. Default: 256 MiB.
+  std::uint64_t snapshot_bytes = 256ull << 20;
   // Bytes of a write-ahead-log segment file. >= 4096. Default: 64 MiB.
   std::uint64_t wal_segment_bytes = 64ull << 20;
 

@@ -54,6 +54,7 @@ absl::Status NodeImpl::ApplyItemNow(ApplyItem item) {
     absl::MutexLock lock(&mu_);
     applied_ = index;
     snapshot_index_ = index;
+    applied_bytes_ = 0;
     core_->OnApplied(index);
     // Proposals at or below the snapshot were decided elsewhere; whether
     // they are in it is unknown here.
@@ -92,6 +93,7 @@ absl::Status NodeImpl::ApplyItemNow(ApplyItem item) {
       waiters_.erase(it);
     }
     if (command) ++next;
+    applied_bytes_ += e.data.size();
   }
   applied_ = item.entries.back().index;
   core_->OnApplied(applied_);
@@ -115,9 +117,14 @@ void NodeImpl::MaybeSnapshot() {
   raft::Index index;
   {
     absl::MutexLock lock(&mu_);
-    if (snapshot_in_progress_ || applied_ < snapshot_index_ + options_.snapshot_threshold) return;
+    if (snapshot_in_progress_) return;
+    if (applied_ < snapshot_index_ + options_.snapshot_threshold &&
+        applied_bytes_ < options_.snapshot_bytes) {
+      return;
+    }
     snapshot_in_progress_ = true;
     index = applied_;
+    applied_bytes_ = 0;
   }
   // Runs on the apply strand, so nothing is applied between capturing the
   // view and reading `index`.

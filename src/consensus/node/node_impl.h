@@ -209,6 +209,8 @@ class NodeImpl final : public RaftNode {
   // Applied by the state machine (the core learns it through OnApplied).
   raft::Index applied_ ABSL_GUARDED_BY(mu_) = 0;
   raft::Index snapshot_index_ ABSL_GUARDED_BY(mu_) = 0;
+  // Command bytes applied since the last snapshot was captured.
+  std::uint64_t applied_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<Compaction> compaction_ ABSL_GUARDED_BY(mu_);
   bool snapshot_in_progress_ ABSL_GUARDED_BY(mu_) = false;
   raft::CoreRole last_role_ ABSL_GUARDED_BY(mu_) = raft::CoreRole::kFollower;

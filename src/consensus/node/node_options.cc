@@ -66,6 +66,7 @@ absl::Status RaftNodeOptions::Validate() const {
     return Bad("send_timeout", "> 0", absl::FormatDuration(send_timeout));
   }
   if (snapshot_threshold < 1) return Bad("snapshot_threshold", ">= 1", "0");
+  if (snapshot_bytes < 1) return Bad("snapshot_bytes", ">= 1", "0");
   if (wal_segment_bytes < 4096) {
     return Bad("wal_segment_bytes", ">= 4096", absl::StrCat(wal_segment_bytes));
   }
