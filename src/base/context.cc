@@ -8,6 +8,10 @@ LoggerPtr Context::LoggerOrNull() const {
   return logger != nullptr ? logger : NewNullLogger();
 }
 
+MetricsSink& Context::MetricsOrNoop() const {
+  return metrics != nullptr ? *metrics : NoopMetrics();
+}
+
 absl::Status Context::Validate() const {
   if (clock == nullptr) {
     return absl::InvalidArgumentError(

@@ -4,7 +4,7 @@
 // cohort code reaches for a global. Tests build a Context from a SimulatedClock
 // and a fixed seed; production code builds one with RealContext below.
 //
-// Later areas add their seams here (file system, transport, metrics) as
+// Later areas add their seams here (file system, transport) as
 // optional fields with documented defaults, so existing callers keep compiling.
 #ifndef COHORT_BASE_CONTEXT_H_
 #define COHORT_BASE_CONTEXT_H_
@@ -17,6 +17,7 @@
 #include "cohort/base/async.h"
 #include "cohort/base/clock.h"
 #include "cohort/base/logging.h"
+#include "cohort/base/metrics.h"
 #include "cohort/base/random.h"
 
 namespace cohort {
@@ -39,6 +40,11 @@ struct Context {
   // spdlog's default logger.
   LoggerPtr logger{};
 
+  // Where components report counters, gauges and histograms
+  // (cohort/base/metrics.h). Borrowed: must outlive every component created
+  // from this Context. Default (null): nothing is reported.
+  MetricsSink* metrics = nullptr;
+
   // A random stream for `purpose` (e.g. "raft/node-3/election"), derived
   // deterministically from `seed`.
   Random NewRandom(std::string_view purpose) const {
@@ -47,6 +53,9 @@ struct Context {
 
   // The logger to use: `logger`, or a silent one when it is null.
   LoggerPtr LoggerOrNull() const;
+
+  // The metrics sink to use: `*metrics`, or one that drops everything.
+  MetricsSink& MetricsOrNoop() const;
 
   // OK if the required fields are set; InvalidArgument naming the missing one
   // otherwise.

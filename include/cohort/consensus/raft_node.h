@@ -42,6 +42,19 @@
 // frame limit (TcpTransportOptions::max_frame_size, 16 MiB by default);
 // larger ones keep failing and are retried.
 //
+// Metrics (Context::metrics, labelled {cluster, member}):
+//   cohort_raft_proposals_total, cohort_raft_proposals_failed_total  counters:
+//                                      proposals queued as leader, once answered
+//   cohort_raft_proposal_seconds       histogram: Propose to applied result
+//   cohort_raft_read_barrier_seconds   histogram: ReadBarrier to readable
+//   cohort_raft_leader_changes_total   counter: new leaders this member saw
+//   cohort_raft_term, cohort_raft_is_leader, cohort_raft_commit_index,
+//   cohort_raft_applied_index          gauges
+//   cohort_raft_wal_sync_seconds       histogram: one log append with fsync
+//   cohort_raft_wal_batch_entries      histogram: entries per append
+//   cohort_raft_snapshots_total        counter: local snapshots + compactions
+// Logs carry the member id and term ("node 3 term 7: ...").
+//
 // Threading: the protocol core runs on a strand of the Context's executor;
 // the StateMachine is called from a second strand, so that a slow Apply does
 // not delay heartbeats. Log writes and fsyncs run on a third strand, on

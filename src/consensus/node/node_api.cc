@@ -94,8 +94,8 @@ Awaitable<absl::StatusOr<Applied>> NodeImpl::Propose(std::string command,
         absl::StrCat("the command is ", command.size(), " bytes; max_proposal_bytes is ",
                      options_.max_proposal_bytes));
   }
-  const absl::Time deadline =
-      std::min(options.deadline, ctx_.clock->Now() + options_.proposal_timeout);
+  const absl::Time start = ctx_.clock->Now();
+  const absl::Time deadline = std::min(options.deadline, start + options_.proposal_timeout);
   auto done = std::make_shared<ProposeChannel>(co_await asio::this_coro::executor, 1);
   {
     absl::MutexLock lock(&mu_);
@@ -114,12 +114,16 @@ Awaitable<absl::StatusOr<Applied>> NodeImpl::Propose(std::string command,
   }
   Kick();
   // The ticker completes `done` with kDeadlineExceeded once `deadline` passes.
-  co_return co_await Receive<ProposeResult>(std::move(done));
+  ProposeResult result = co_await Receive<ProposeResult>(std::move(done));
+  metrics_.proposals->Increment();
+  if (!result.ok()) metrics_.proposals_failed->Increment();
+  metrics_.proposal_seconds->Observe(absl::ToDoubleSeconds(ctx_.clock->Now() - start));
+  co_return result;
 }
 
 Awaitable<absl::StatusOr<std::uint64_t>> NodeImpl::ReadBarrier(const ReadOptions& options) {
-  const absl::Time deadline =
-      std::min(options.deadline, ctx_.clock->Now() + options_.proposal_timeout);
+  const absl::Time start = ctx_.clock->Now();
+  const absl::Time deadline = std::min(options.deadline, start + options_.proposal_timeout);
   auto done = std::make_shared<ReadChannel>(co_await asio::this_coro::executor, 1);
   std::string context;
   {
@@ -139,6 +143,7 @@ Awaitable<absl::StatusOr<std::uint64_t>> NodeImpl::ReadBarrier(const ReadOptions
     absl::MutexLock lock(&mu_);
     reads_.erase(context);
   }
+  metrics_.read_barrier_seconds->Observe(absl::ToDoubleSeconds(ctx_.clock->Now() - start));
   co_return result;
 }
 

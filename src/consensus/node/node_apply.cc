@@ -97,6 +97,7 @@ absl::Status NodeImpl::ApplyItemNow(ApplyItem item) {
   }
   applied_ = item.entries.back().index;
   core_->OnApplied(applied_);
+  metrics_.applied_index->Set(static_cast<double>(applied_));
   ReleaseReadsLocked();
   Kick();
   return absl::OkStatus();

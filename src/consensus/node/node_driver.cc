@@ -130,6 +130,13 @@ void NodeImpl::ProcessReadies() {
                    core_->leader());
         last_role_ = core_->role();
       }
+      if (core_->leader() != last_leader_) {
+        last_leader_ = core_->leader();
+        if (last_leader_ != raft::kNoNode) metrics_.leader_changes->Increment();
+      }
+      metrics_.term->Set(static_cast<double>(core_->term()));
+      metrics_.is_leader->Set(core_->role() == raft::CoreRole::kLeader ? 1 : 0);
+      metrics_.commit_index->Set(static_cast<double>(core_->commit()));
       HandleReadStatesLocked(std::move(ready.read_states));
       if (ready.snapshot.has_value() || !ready.committed_entries.empty()) {
         apply_queue_.push_back({ready.snapshot, std::move(ready.committed_entries)});
@@ -192,7 +199,10 @@ absl::Status NodeImpl::PersistJobs(std::deque<PersistJob>& jobs) {
   wal::WalBatch batch;
   auto flush = [&]() -> absl::Status {
     if (batch.entries.empty() && !batch.hard_state.has_value()) return absl::OkStatus();
+    const absl::Time start = ctx_.clock->Now();
     absl::Status s = wal_->Append(batch);
+    metrics_.wal_sync_seconds->Observe(absl::ToDoubleSeconds(ctx_.clock->Now() - start));
+    metrics_.wal_batch_entries->Observe(static_cast<double>(batch.entries.size()));
     batch = wal::WalBatch();
     return s;
   };
@@ -241,6 +251,7 @@ absl::Status NodeImpl::RunCompaction() {
   }
   COHORT_RETURN_IF_ERROR(SaveSnapshot(meta, data));
   COHORT_ASSIGN_OR_RETURN(int deleted, wal_->Compact());
+  metrics_.snapshots->Increment();
   log_->info("node {}: snapshot at index {} ({} bytes), {} log segments deleted", options_.id,
              meta.index, data.size(), deleted);
   absl::MutexLock lock(&mu_);

@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cohort/base/status.h"
 #include "cohort/consensus/raft_node.h"
+#include "consensus/node/node_metrics.h"
 #include "consensus/raft/core.h"
 #include "consensus/wal/file_system.h"
 #include "consensus/wal/snapshot_store.h"
@@ -180,6 +181,7 @@ class NodeImpl final : public RaftNode {
   std::unique_ptr<wal::FileSystem> owned_fs_;
   wal::FileSystem* fs_;
   LoggerPtr log_;
+  const NodeMetrics metrics_;
   asio::strand<Executor> core_strand_;
   asio::strand<Executor> apply_strand_;
   asio::strand<Executor> persist_strand_;
@@ -214,6 +216,7 @@ class NodeImpl final : public RaftNode {
   std::optional<Compaction> compaction_ ABSL_GUARDED_BY(mu_);
   bool snapshot_in_progress_ ABSL_GUARDED_BY(mu_) = false;
   raft::CoreRole last_role_ ABSL_GUARDED_BY(mu_) = raft::CoreRole::kFollower;
+  raft::NodeId last_leader_ ABSL_GUARDED_BY(mu_) = raft::kNoNode;
   std::vector<std::function<void()>> completions_ ABSL_GUARDED_BY(mu_);
 };
 

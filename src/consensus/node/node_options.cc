@@ -84,6 +84,7 @@ NodeImpl::NodeImpl(const Context& ctx, RaftNodeOptions options, transport::Trans
       owned_fs_(fs == nullptr ? wal::NewPosixFileSystem() : nullptr),
       fs_(fs == nullptr ? owned_fs_.get() : fs),
       log_(ctx.LoggerOrNull()),
+      metrics_(NodeMetrics::Create(ctx.MetricsOrNoop(), options_.cluster_id, options_.id)),
       core_strand_(asio::make_strand(ctx.executor)),
       apply_strand_(asio::make_strand(ctx.executor)),
       persist_strand_(asio::make_strand(options_.disk_executor ? options_.disk_executor

@@ -103,6 +103,7 @@ TestCluster::TestCluster(int n, std::uint64_t seed, std::function<void(RaftNodeO
   ctx_.executor = io_.get_executor();
   ctx_.clock = &clock_;
   ctx_.seed = seed;
+  ctx_.metrics = &metrics_;
   // RAFT_NODE_LOG=debug (or info) shows the nodes' logs.
   if (const char* level = std::getenv("RAFT_NODE_LOG")) ctx_.logger = NewStderrLogger("raft", level);
   for (int i = 1; i <= n; ++i) members_[i];

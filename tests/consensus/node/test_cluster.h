@@ -15,6 +15,7 @@
 #include <asio/io_context.hpp>
 
 #include "absl/synchronization/mutex.h"
+#include "cohort/base/metrics.h"
 #include "cohort/base/context.h"
 #include "cohort/base/simulated_clock.h"
 #include "cohort/consensus/raft_node.h"
@@ -113,6 +114,8 @@ class TestCluster {
   wal::FaultFileSystem& fs(std::uint64_t id) { return *members_.at(id).fs; }
   transport::SimulatedNetwork& net() { return net_; }
   SimulatedClock& clock() { return clock_; }
+  // Every member reports here (labelled by member id).
+  InMemoryMetrics& metrics() { return metrics_; }
   std::vector<std::uint64_t> ids() const;
   std::uint64_t seed() const { return seed_; }
 
@@ -134,6 +137,7 @@ class TestCluster {
   asio::io_context io_;
   SimulatedClock clock_;
   transport::SimulatedNetwork net_;
+  InMemoryMetrics metrics_;
   Context ctx_;
   std::map<std::uint64_t, Slot> members_;
 };
