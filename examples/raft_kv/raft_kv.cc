@@ -2,7 +2,8 @@
 //
 //   raft_kv --id N --peers 1=127.0.0.1:p1,2=127.0.0.1:p2,3=127.0.0.1:p3
 //           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
-//           [--snapshot-entries N] [--threads N]
+//           [--snapshot-entries N] [--threads N] [--election-ticks E]
+//           [--peers-via 2=127.0.0.1:q2,3=127.0.0.1:q3]
 //
 // --snapshot-entries (default 1000, small so that the example's tests
 // exercise snapshots) is how many applied entries trigger a snapshot and log
@@ -10,6 +11,14 @@
 // --threads (default 1) is how many threads serve the network, the Raft core
 // and the state machine; the log's fsyncs always run on one more thread of
 // their own, so the serving threads never wait for the disk.
+//
+// --election-ticks (default 10): a follower campaigns after a random
+// [E, 2E) ticks without a leader; the election timeout is E x --tick-ms.
+//
+// --peers-via dials the listed members through other addresses (a proxy per
+// link, as the cluster tests do to cut links) while every member still
+// listens on and advertises its --peers address (see routed_transport.h for
+// why --peers alone cannot route through a proxy).
 //
 // Peers talk Raft on their --peers addresses; clients call kv.Put, kv.Get,
 // kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
@@ -21,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -39,6 +49,7 @@
 #include "kv_client.h"
 #include "kv_codec.h"
 #include "kv_state_machine.h"
+#include "routed_transport.h"
 
 namespace {
 
@@ -95,6 +106,8 @@ struct Flags {
   int tick_ms = 50;
   std::uint64_t snapshot_entries = 1000;
   int threads = 1;
+  int election_ticks = 10;
+  std::string peers_via;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -108,6 +121,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (flag == "--client-port") f->client_port = std::atoi(value.c_str());
     else if (flag == "--tick-ms") f->tick_ms = std::atoi(value.c_str());
     else if (flag == "--threads") f->threads = std::atoi(value.c_str());
+    else if (flag == "--election-ticks") f->election_ticks = std::atoi(value.c_str());
+    else if (flag == "--peers-via") f->peers_via = value;
     else if (flag == "--snapshot-entries")
       f->snapshot_entries = std::strtoull(value.c_str(), nullptr, 10);
     else return false;
@@ -128,7 +143,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) {
     std::fprintf(stderr,
                  "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
-                 "[--cluster-id C] [--tick-ms T] [--snapshot-entries N] [--threads N]\n",
+                 "[--cluster-id C] [--tick-ms T] [--snapshot-entries N] [--threads N] "
+                 "[--election-ticks E] [--peers-via ID=host:port,...]\n",
                  argv[0]);
     return 2;
   }
@@ -137,6 +153,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raft_kv: --peers must list this member's id %llu\n",
                  static_cast<unsigned long long>(flags.id));
     return 2;
+  }
+  std::map<std::string, std::string> routes;
+  if (!flags.peers_via.empty()) {
+    auto via = raft_kv::ParseMembers(flags.peers_via);
+    if (!via.has_value()) {
+      std::fprintf(stderr, "raft_kv: --peers-via must look like 2=127.0.0.1:7102,3=...\n");
+      return 2;
+    }
+    for (const auto& [id, address] : *via) {
+      if (peers->count(id) == 0 || id == flags.id) {
+        std::fprintf(stderr, "raft_kv: --peers-via names %llu, which is not another member\n",
+                     static_cast<unsigned long long>(id));
+        return 2;
+      }
+      routes[peers->at(id)] = address;
+    }
   }
   // Debian's abseil is built with its mutex deadlock detector on: every lock
   // takes a process-wide graph lock. A production server turns it off.
@@ -160,13 +192,15 @@ int main(int argc, char** argv) {
   options.data_dir = flags.data;
   options.tick_interval = absl::Milliseconds(flags.tick_ms);
   options.snapshot_threshold = flags.snapshot_entries;
+  options.election_ticks = flags.election_ticks;
+  raft_kv::RoutedTransport routed(**peer_transport, std::move(routes));
   // The log's fsyncs get a thread of their own (RaftNodeOptions::disk_executor).
   asio::io_context disk;
   auto disk_work = asio::make_work_guard(disk);
   std::thread disk_thread([&disk] { disk.run(); });
   options.disk_executor = disk.get_executor();
   KvStateMachine sm;
-  auto node = cohort::consensus::NewRaftNode(real.context(), options, **peer_transport, sm);
+  auto node = cohort::consensus::NewRaftNode(real.context(), options, routed, sm);
   if (!node.ok()) return Fail("options", node.status());
   if (absl::Status s = (*node)->Start(); !s.ok()) return Fail("start", s);
 
