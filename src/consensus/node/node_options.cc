@@ -66,6 +66,14 @@ absl::Status RaftNodeOptions::Validate() const {
     return Bad("send_timeout", "> 0", absl::FormatDuration(send_timeout));
   }
   if (snapshot_threshold < 1) return Bad("snapshot_threshold", ">= 1", "0");
+  if (snapshot_chunk_bytes < kMinSnapshotChunkBytes ||
+      snapshot_chunk_bytes > kMaxSnapshotChunkBytes) {
+    return Bad("snapshot_chunk_bytes",
+               absl::StrCat("in [", kMinSnapshotChunkBytes, ", ", kMaxSnapshotChunkBytes,
+                            "] (and below the transport's frame limit)"),
+               absl::StrCat(snapshot_chunk_bytes));
+  }
+  if (max_snapshot_bytes < 1) return Bad("max_snapshot_bytes", ">= 1", "0");
   if (wal_segment_bytes < 4096) {
     return Bad("wal_segment_bytes", ">= 4096", absl::StrCat(wal_segment_bytes));
   }
@@ -88,7 +96,8 @@ NodeImpl::NodeImpl(const Context& ctx, RaftNodeOptions options, transport::Trans
       link_(std::make_shared<Link>()),
       kick_(core_strand_, 1),
       apply_kick_(apply_strand_, 1),
-      loops_done_(ctx.executor, 3) {
+      loops_done_(ctx.executor, 3),
+      assembler_(options_.max_snapshot_bytes) {
   absl::MutexLock lock(&link_->mu);
   link_->node = this;
 }
