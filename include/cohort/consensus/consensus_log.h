@@ -83,6 +83,8 @@ enum class ReadConsistency {
   // clock behaviour. Followers ask the leader for the index.
   kLinearizable,
   // Lease read: the leader skips the quorum round while its lease holds.
+  // An implementation may refuse it with kFailedPrecondition when it was not
+  // configured for leases (RaftNode: RaftNodeOptions::lease_reads).
   // Linearizable only if clock drift between replicas stays below the
   // configured bound; cheaper.
   kLease,

@@ -21,13 +21,22 @@
 // so many concurrent proposals share one fsync.
 //
 // Peers: each Raft message travels as one call of method "raft.Step" (see
-// kRaftStepMethod). Members learn each other's addresses from `members` and
-// from the messages they receive (each carries its sender's address), so a
-// member added later with AddMember is reachable as soon as it has spoken.
+// kRaftStepMethod). Members learn each other's addresses from `members`, from
+// the membership-change entries of the log (AddMember records the new
+// member's address in its entry), from the snapshot (which carries the
+// members' addresses) and from the messages they receive (each carries its
+// sender's address). So every member, including one that restarts, can reach
+// a member added with AddMember before hearing from it. An address in
+// `members` wins over the log's for the ids it lists.
 //
-// Reads: ReadBarrier serves ReadOptions::consistency kLinearizable and
-// kLease alike: from the leader's lease when `lease_reads` is set, otherwise
-// with a ReadIndex heartbeat round (followers ask the leader).
+// Reads: ReadBarrier honours ReadOptions::consistency per call.
+// kLinearizable always confirms leadership with a ReadIndex heartbeat round,
+// even when leases are enabled. kLease is served from the leader's lease
+// (no round) and needs `lease_reads` on the member asked; without it the
+// call fails with kFailedPrecondition (not retryable: enable lease_reads or
+// ask for kLinearizable). Followers forward the request with its mode to
+// the leader, which uses its lease only if it too has `lease_reads` (else it
+// takes the round, which is never less safe).
 //
 // Commands: Propose refuses an empty command (kInvalidArgument): empty
 // entries are the leader's no-ops and never reach the StateMachine, nor do
@@ -38,9 +47,12 @@
 // snapshotted, stored durably in data_dir/snap and the log compacted. The
 // entries the core holds in memory are thereby bounded by those two limits
 // plus max_uncommitted_bytes. A follower behind the compacted log receives the
-// snapshot as one raft.Step message, so a snapshot must fit the transport's
-// frame limit (TcpTransportOptions::max_frame_size, 16 MiB by default);
-// larger ones keep failing and are retried.
+// snapshot as a stream of raft.Step calls of `snapshot_chunk_bytes` each,
+// one at a time, each with its own deadline; it assembles them (up to
+// `max_snapshot_bytes`), checks the whole against the CRC32C the leader
+// sent, and only then installs it. A failed or timed-out chunk fails the
+// transfer; the leader retries later, and the follower resumes after the
+// bytes it already holds.
 //
 // Metrics (Context::metrics, labelled {cluster, member}):
 //   cohort_raft_proposals_total, cohort_raft_proposals_failed_total  counters:
@@ -83,6 +95,10 @@ namespace cohort::consensus {
 // The transport method a RaftNode registers for peer messages.
 inline constexpr char kRaftStepMethod[] = "raft.Step";
 
+// Bounds of RaftNodeOptions::snapshot_chunk_bytes.
+inline constexpr std::uint64_t kMinSnapshotChunkBytes = 64;
+inline constexpr std::uint64_t kMaxSnapshotChunkBytes = 8u << 20;
+
 struct RaftNodeOptions {
   // This member's id: unique in the group, stable across restarts, non-zero.
   // Default: 0 (must be set).
@@ -122,10 +138,11 @@ struct RaftNodeOptions {
   // A leader that has not heard from a quorum for an election timeout steps
   // down. Required by lease_reads. Default: true.
   bool check_quorum = true;
-  // Serve ReadBarrier on the leader from its lease, without a quorum round,
-  // for every consistency level, assuming clock drift between members below
-  // two ticks in an election timeout. Default: false (every read confirms
-  // leadership with a heartbeat round).
+  // Allow ReadBarrier with ReadConsistency::kLease: served from the leader's
+  // lease, without a quorum round, assuming clock drift between members
+  // below two ticks in an election timeout. kLinearizable reads take the
+  // round either way. Default: false (kLease reads fail with
+  // kFailedPrecondition).
   bool lease_reads = false;
 
   // Largest command accepted by Propose; larger ones fail with
@@ -154,6 +171,17 @@ struct RaftNodeOptions {
   // ... or once the commands applied since the last snapshot total this many
   // bytes, whichever comes first. >= 1. Default: 256 MiB.
   std::uint64_t snapshot_bytes = 256ull << 20;
+  // A snapshot sent to a lagging follower travels as a stream of calls of at
+  // most this many data bytes, each with its own send_timeout. Keep it well
+  // below the transport's frame limit. In [kMinSnapshotChunkBytes,
+  // kMaxSnapshotChunkBytes]. Default: 1 MiB.
+  std::uint64_t snapshot_chunk_bytes = 1u << 20;
+  // Largest snapshot this member accepts from a leader; the size is checked
+  // before anything is allocated (a larger one is refused with
+  // kResourceExhausted, logged, and retried by the leader, so raise it on
+  // this member). The whole snapshot is held in memory while it arrives.
+  // >= 1. Default: 1 GiB.
+  std::uint64_t max_snapshot_bytes = 1ull << 30;
   // Bytes of a write-ahead-log segment file. >= 4096. Default: 64 MiB.
   std::uint64_t wal_segment_bytes = 64ull << 20;
 

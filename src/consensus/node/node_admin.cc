@@ -73,7 +73,10 @@ Awaitable<absl::Status> NodeImpl::AddMember(const Member& member, absl::Time dea
     addresses_[id] = member.address;
     logged_unknown_.erase(id);
   }
-  raft::ConfChange learner{.changes = {{raft::ConfChangeType::kAddLearner, id}}};
+  // The address rides in the entry, so that every member (and one that
+  // restarts from its log) can reach the new member before hearing from it.
+  raft::ConfChange learner{
+      .changes = {{raft::ConfChangeType::kAddLearner, id, member.address}}};
   std::function<bool(const raft::ConfState&)> is_member = [id](const raft::ConfState& c) {
     return Contains(c.learners, id) || Contains(c.voters, id);
   };
@@ -91,7 +94,7 @@ Awaitable<absl::Status> NodeImpl::AddMember(const Member& member, absl::Time dea
   };
   auto catch_up = PollUntil(std::move(caught_up), deadline, "catching up the new member");
   COHORT_CO_RETURN_IF_ERROR(co_await std::move(catch_up));
-  raft::ConfChange voter{.changes = {{raft::ConfChangeType::kAddVoter, id}}};
+  raft::ConfChange voter{.changes = {{raft::ConfChangeType::kAddVoter, id, member.address}}};
   std::function<bool(const raft::ConfState&)> is_voter = [id](const raft::ConfState& c) {
     return Contains(c.voters, id) && c.voters_outgoing.empty();
   };

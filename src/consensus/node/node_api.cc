@@ -122,6 +122,17 @@ Awaitable<absl::StatusOr<Applied>> NodeImpl::Propose(std::string command,
 }
 
 Awaitable<absl::StatusOr<std::uint64_t>> NodeImpl::ReadBarrier(const ReadOptions& options) {
+  if (options.consistency == ReadConsistency::kLease && !options_.lease_reads) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        "read barrier: ReadConsistency::kLease needs RaftNodeOptions.lease_reads = true on "
+        "member ",
+        options_.id,
+        " (it assumes clock drift between members below two ticks per election timeout); "
+        "use kLinearizable or enable lease_reads"));
+  }
+  const raft::ReadMode mode = options.consistency == ReadConsistency::kLease
+                                  ? raft::ReadMode::kLease
+                                  : raft::ReadMode::kReadIndex;
   const absl::Time start = ctx_.clock->Now();
   const absl::Time deadline = std::min(options.deadline, start + options_.proposal_timeout);
   auto done = std::make_shared<ReadChannel>(co_await asio::this_coro::executor, 1);
@@ -131,7 +142,7 @@ Awaitable<absl::StatusOr<std::uint64_t>> NodeImpl::ReadBarrier(const ReadOptions
     COHORT_CO_RETURN_IF_ERROR(CheckRunningLocked());
     if (core_->leader() == raft::kNoNode) co_return NotLeaderLocked("read barrier");
     context = absl::StrCat("r", options_.id, ".", ++next_read_);
-    if (absl::Status s = core_->ReadIndex(context); !s.ok()) {
+    if (absl::Status s = core_->ReadIndex(context, mode); !s.ok()) {
       co_return NotLeaderLocked("read barrier");
     }
     reads_[context] = ReadWaiter{done, std::nullopt};

@@ -116,6 +116,7 @@ void NodeImpl::ReleaseReadsLocked() {
 
 void NodeImpl::MaybeSnapshot() {
   raft::Index index;
+  StringSink sink;
   {
     absl::MutexLock lock(&mu_);
     if (snapshot_in_progress_) return;
@@ -126,11 +127,12 @@ void NodeImpl::MaybeSnapshot() {
     snapshot_in_progress_ = true;
     index = applied_;
     applied_bytes_ = 0;
+    // The members' addresses lead the state machine's bytes (node_wire.h).
+    sink.out = EncodeNodeSnapshotHeader(MemberAddressesLocked());
   }
   // Runs on the apply strand, so nothing is applied between capturing the
   // view and reading `index`.
   auto writer = sm_.Snapshot();
-  StringSink sink;
   absl::Status status = writer.ok() ? (*writer)->WriteTo(sink) : writer.status();
   absl::MutexLock lock(&mu_);
   if (!status.ok()) {

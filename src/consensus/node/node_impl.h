@@ -36,6 +36,8 @@
 #include "cohort/base/status.h"
 #include "cohort/consensus/raft_node.h"
 #include "consensus/node/node_metrics.h"
+#include "consensus/node/node_wire.h"
+#include "consensus/node/snapshot_assembler.h"
 #include "consensus/raft/core.h"
 #include "consensus/wal/file_system.h"
 #include "consensus/wal/snapshot_store.h"
@@ -81,8 +83,14 @@ class NodeImpl final : public RaftNode {
 
   // From the transport (node_driver.cc): one peer message.
   absl::Status Deliver(std::string_view request);
-  // A send finished (node_driver.cc).
+  // A send finished (node_transport.cc); for a snapshot, its whole stream.
   void OnSendResult(raft::NodeId to, bool snapshot, const absl::Status& status);
+  // For a stream of the snapshot at `index` to `to` started in `term`
+  // (node_transport.cc): the deadline of its next chunk, or nullopt when the
+  // stream is no longer wanted (leadership lost, the peer no longer waits for
+  // this snapshot, or the node is stopping): stop without reporting.
+  std::optional<absl::Time> NextChunkDeadline(raft::NodeId to, raft::Term term,
+                                              raft::Index index);
 
  private:
   // Proposal deadlines are enforced by the ticker (ExpireProposalsLocked),
@@ -145,6 +153,18 @@ class NodeImpl final : public RaftNode {
   absl::Status SaveSnapshot(const raft::SnapshotMetadata& meta, const std::string& data);
   absl::Status RunCompaction();
   void SendMessages(std::vector<raft::Message> messages);
+  // node_transport.cc
+  // Takes the chunk out of `envelope`.
+  absl::Status DeliverChunkLocked(Envelope& envelope) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Address book: what conf-change entries and snapshots say (never this
+  // member's own address, nor one listed in options_.members).
+  void LearnAddressLocked(raft::NodeId id, std::string_view address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LearnAddressesLocked(const std::vector<raft::Entry>& entries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The addresses of the current configuration's members, for a snapshot.
+  std::map<raft::NodeId, std::string> MemberAddressesLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fail(const absl::Status& status);
   void LoopDone();
 
@@ -218,6 +238,10 @@ class NodeImpl final : public RaftNode {
   raft::CoreRole last_role_ ABSL_GUARDED_BY(mu_) = raft::CoreRole::kFollower;
   raft::NodeId last_leader_ ABSL_GUARDED_BY(mu_) = raft::kNoNode;
   std::vector<std::function<void()>> completions_ ABSL_GUARDED_BY(mu_);
+  // The snapshot being received in chunks.
+  SnapshotAssembler assembler_ ABSL_GUARDED_BY(mu_);
+  // Snapshot streams refused for size, logged once per (peer, index).
+  std::set<std::pair<raft::NodeId, raft::Index>> logged_refusals_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cohort::consensus::node

@@ -67,6 +67,14 @@ absl::Status RaftNodeOptions::Validate() const {
   }
   if (snapshot_threshold < 1) return Bad("snapshot_threshold", ">= 1", "0");
   if (snapshot_bytes < 1) return Bad("snapshot_bytes", ">= 1", "0");
+  if (snapshot_chunk_bytes < kMinSnapshotChunkBytes ||
+      snapshot_chunk_bytes > kMaxSnapshotChunkBytes) {
+    return Bad("snapshot_chunk_bytes",
+               absl::StrCat("in [", kMinSnapshotChunkBytes, ", ", kMaxSnapshotChunkBytes,
+                            "] (and below the transport's frame limit)"),
+               absl::StrCat(snapshot_chunk_bytes));
+  }
+  if (max_snapshot_bytes < 1) return Bad("max_snapshot_bytes", ">= 1", "0");
   if (wal_segment_bytes < 4096) {
     return Bad("wal_segment_bytes", ">= 4096", absl::StrCat(wal_segment_bytes));
   }
@@ -93,7 +101,8 @@ NodeImpl::NodeImpl(const Context& ctx, RaftNodeOptions options, transport::Trans
       kick_(core_strand_, 1),
       apply_kick_(apply_strand_, 1),
       persist_kick_(persist_strand_, 1),
-      loops_done_(ctx.executor, kLoops) {
+      loops_done_(ctx.executor, kLoops),
+      assembler_(options_.max_snapshot_bytes) {
   absl::MutexLock lock(&link_->mu);
   link_->node = this;
 }

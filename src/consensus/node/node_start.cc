@@ -18,7 +18,7 @@ namespace {
 // Feeds the state machine from a string.
 class StringSource final : public ByteSource {
  public:
-  explicit StringSource(const std::string& data) : data_(data) {}
+  explicit StringSource(std::string_view data) : data_(data) {}
   absl::StatusOr<std::size_t> Read(std::span<char> buffer) override {
     const std::size_t n = std::min(buffer.size(), data_.size() - pos_);
     std::memcpy(buffer.data(), data_.data() + pos_, n);
@@ -27,7 +27,7 @@ class StringSource final : public ByteSource {
   }
 
  private:
-  const std::string& data_;
+  std::string_view data_;
   std::size_t pos_ = 0;
 };
 
@@ -57,7 +57,16 @@ raft::CoreOptions NodeImpl::CoreOptionsFor() const {
 }
 
 absl::Status NodeImpl::RestoreStateMachine(const std::string& data) {
-  StringSource source(data);
+  auto snapshot = DecodeNodeSnapshot(data);
+  if (!snapshot.ok()) {
+    return absl::DataLossError(absl::StrCat("member ", options_.id, ": damaged snapshot (",
+                                            snapshot.status().ToString(), ")"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, address] : snapshot->addresses) LearnAddressLocked(id, address);
+  }
+  StringSource source(snapshot->state_machine);
   absl::Status status = sm_.Restore(source);
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat(
@@ -163,6 +172,11 @@ absl::Status NodeImpl::Start() {
     return Annotate(status, absl::StrCat("starting raft member ", options_.id));
   }
   const raft::Index snapshot_index = state.snapshot.index;
+  {
+    // After the snapshot's addresses (OpenStorage), before `members`.
+    absl::MutexLock lock(&mu_);
+    LearnAddressesLocked(state.entries);
+  }
   COHORT_ASSIGN_OR_RETURN(auto core, raft::Core::Create(CoreOptionsFor(), std::move(state)));
   std::shared_ptr<Link> link = link_;
   COHORT_RETURN_IF_ERROR(transport_.Register(

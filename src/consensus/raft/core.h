@@ -126,8 +126,9 @@ struct CoreOptions {
   // so that a restart with a long log does not materialise it at once.
   // Default: 64 MiB.
   std::uint64_t max_apply_bytes = 64u << 20;
-  // Serve ReadIndex from the leader's lease, without a quorum round, while
-  // the lease holds. ASSUMPTION: between two members, the number of ticks
+  // Allow ReadIndex(context, ReadMode::kLease) to be served from the
+  // leader's lease, without a quorum round, while the lease holds (reads in
+  // ReadMode::kReadIndex always take the round). ASSUMPTION: between two members, the number of ticks
   // counted during the same real interval differs by less than
   // lease_drift_ticks (ticks are the only clock the core has). Requires
   // check_quorum. Default: false.
@@ -171,6 +172,17 @@ struct LogPosition {
   Term term = 0;
   Index index = 0;
   friend bool operator==(const LogPosition&, const LogPosition&) = default;
+};
+
+// How ReadIndex confirms leadership.
+enum class ReadMode : std::uint8_t {
+  // A heartbeat round acknowledged by a quorum, sent after the request.
+  // Linearizable whatever the clocks do.
+  kReadIndex,
+  // The leader's lease, when this leader allows it (CoreOptions::lease_reads)
+  // and the lease holds; otherwise a round as for kReadIndex. Linearizable
+  // only under the lease_drift_ticks assumption.
+  kLease,
 };
 
 // The answer to ReadIndex(context).
@@ -230,8 +242,9 @@ class Core {
   // Asks for a linearizable read index for `context` (opaque, unique per
   // request). The answer comes as a ReadState in a later Ready: on the leader
   // after a heartbeat round confirms leadership (or at once under a valid
-  // lease); on a follower via the leader. kUnavailable: no leader known.
-  absl::Status ReadIndex(std::string context);
+  // lease, for kLease reads on a leader with lease_reads); on a follower via
+  // the leader, which is told the mode. kUnavailable: no leader known.
+  absl::Status ReadIndex(std::string context, ReadMode mode = ReadMode::kReadIndex);
 
   // Hands leadership to `target` (leader only): catch it up, then TimeoutNow.
   // Proposals answer kUnavailable meanwhile; aborted after election_ticks.
@@ -277,6 +290,8 @@ class Core {
     NodeId from = kNoNode;
     Index index = 0;
     std::uint64_t round = 0;
+    // The requester accepts an answer from the lease.
+    bool lease = false;
   };
 
   explicit Core(const CoreOptions& options);
@@ -314,7 +329,7 @@ class Core {
   void AppendLocal(EntryType type, std::string data);
 
   // core_read.cc: read index, lease, leadership transfer.
-  void ServeRead(std::string context, NodeId from);
+  void ServeRead(std::string context, NodeId from, bool lease);
   void ReleaseRead(std::string context, NodeId from, Index index, bool ok);
   void AdvanceReads();
   bool LeaseValid() const;

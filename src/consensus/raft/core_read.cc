@@ -9,21 +9,25 @@
 
 namespace cohort::consensus::raft {
 
-absl::Status Core::ReadIndex(std::string context) {
+absl::Status Core::ReadIndex(std::string context, ReadMode mode) {
+  const bool lease = mode == ReadMode::kLease;
   if (role_ == CoreRole::kLeader) {
-    ServeRead(std::move(context), options_.id);
+    ServeRead(std::move(context), options_.id, lease);
     return absl::OkStatus();
   }
   if (lead_ == kNoNode) {
     return absl::UnavailableError(absl::StrCat("member ", options_.id, " knows no leader"));
   }
-  Send({.type = MessageType::kReadIndex, .to = lead_, .context = std::move(context)});
+  Send({.type = MessageType::kReadIndex,
+        .to = lead_,
+        .context = std::move(context),
+        .lease_read = lease});
   return absl::OkStatus();
 }
 
 bool Core::CommittedInCurrentTerm() const { return log_.MatchTerm(commit_, term_); }
 
-void Core::ServeRead(std::string context, NodeId from) {
+void Core::ServeRead(std::string context, NodeId from, bool lease) {
   if (role_ != CoreRole::kLeader) {
     ReleaseRead(std::move(context), from, 0, false);
     return;
@@ -31,7 +35,7 @@ void Core::ServeRead(std::string context, NodeId from) {
   // Until this term's first entry commits, commit_ may be behind entries an
   // earlier leader committed (Raft thesis §6.4).
   if (!CommittedInCurrentTerm()) {
-    reads_awaiting_commit_.push_back({std::move(context), from, 0, 0});
+    reads_awaiting_commit_.push_back({std::move(context), from, 0, 0, lease});
     return;
   }
   const QuorumConfig quorum = Quorum();
@@ -40,12 +44,14 @@ void Core::ServeRead(std::string context, NodeId from) {
     ReleaseRead(std::move(context), from, commit_, true);
     return;
   }
-  if (options_.lease_reads && LeaseValid()) {
+  // Each request chooses: a kReadIndex read pays for the round even on a
+  // leader that holds a lease.
+  if (lease && options_.lease_reads && LeaseValid()) {
     ReleaseRead(std::move(context), from, commit_, true);
     return;
   }
   // Confirm leadership with a heartbeat round sent after the request.
-  pending_reads_.push_back({std::move(context), from, commit_, round_ + 1});
+  pending_reads_.push_back({std::move(context), from, commit_, round_ + 1, lease});
   heartbeat_elapsed_ = 0;
   BroadcastHeartbeat();
 }

@@ -71,7 +71,7 @@ bool Core::MaybeCommit() {
     // Reads that waited for this term's first commit can start now.
     std::deque<PendingRead> waiting;
     waiting.swap(reads_awaiting_commit_);
-    for (PendingRead& r : waiting) ServeRead(std::move(r.context), r.from);
+    for (PendingRead& r : waiting) ServeRead(std::move(r.context), r.from, r.lease);
   }
   return true;
 }
@@ -101,7 +101,7 @@ void Core::StepLeader(const Message& m) {
       break;
     }
     case MessageType::kReadIndex:
-      ServeRead(m.context, m.from);
+      ServeRead(m.context, m.from, m.lease_read);
       break;
     default: break;
   }

@@ -40,7 +40,9 @@ enum class MessageType : std::uint8_t {
   kSnapshot = 9,
   // Leader -> transfer target: campaign now, ignoring the election timer.
   kTimeoutNow = 10,
-  // Follower -> leader: asks for a read index for request `context`.
+  // Follower -> leader: asks for a read index for request `context`;
+  // `lease_read` when the requester accepts an answer from the leader's
+  // lease (ReadMode::kLease).
   kReadIndex = 11,
   // Leader -> follower: `index` is the read index for request `context`;
   // `reject` when the leader could not serve it.
@@ -67,6 +69,8 @@ struct Message {
   std::optional<SnapshotMetadata> snapshot{};
   std::string snapshot_data{};
   std::string context{};
+  // Set on kReadIndex only: the read may be served from the leader's lease.
+  bool lease_read = false;
 
   friend bool operator==(const Message&, const Message&) = default;
 };
@@ -82,6 +86,10 @@ enum class ConfChangeType : std::uint8_t {
 struct ConfChangeSingle {
   ConfChangeType type = ConfChangeType::kAddVoter;
   NodeId node = kNoNode;
+  // Where peers reach `node` (kAddVoter, kAddLearner), so that every member,
+  // and one that restarts from its log, can send to it before hearing from
+  // it. Empty: unknown (the core ignores it; the node keeps its address book).
+  std::string address{};
 
   friend bool operator==(const ConfChangeSingle&, const ConfChangeSingle&) = default;
 };

@@ -16,6 +16,7 @@ using coding::Reader;
 
 constexpr std::uint64_t kFlagReject = 1;
 constexpr std::uint64_t kFlagSnapshot = 2;
+constexpr std::uint64_t kFlagLeaseRead = 4;
 // The smallest encoded entry: four one-byte varints and an empty data blob.
 constexpr std::size_t kMinEntryBytes = 4;
 
@@ -104,7 +105,9 @@ void EncodeMessage(const Message& m, std::string* out) {
   PutVarint(m.log_term, out);
   PutVarint(m.index, out);
   PutVarint(m.commit, out);
-  PutVarint((m.reject ? kFlagReject : 0) | (m.snapshot.has_value() ? kFlagSnapshot : 0), out);
+  PutVarint((m.reject ? kFlagReject : 0) | (m.snapshot.has_value() ? kFlagSnapshot : 0) |
+                (m.lease_read ? kFlagLeaseRead : 0),
+            out);
   PutVarint(m.reject_hint, out);
   PutVarint(m.entries.size(), out);
   for (const Entry& e : m.entries) {
@@ -142,10 +145,11 @@ absl::StatusOr<Message> DecodeMessage(std::string_view bytes) {
   COHORT_ASSIGN_OR_RETURN(m.index, in.Varint("index"));
   COHORT_ASSIGN_OR_RETURN(m.commit, in.Varint("commit"));
   COHORT_ASSIGN_OR_RETURN(std::uint64_t flags, in.Varint("flags"));
-  if ((flags & ~(kFlagReject | kFlagSnapshot)) != 0) {
+  if ((flags & ~(kFlagReject | kFlagSnapshot | kFlagLeaseRead)) != 0) {
     return absl::DataLossError(absl::StrCat("Raft message: unknown flags ", flags));
   }
   m.reject = (flags & kFlagReject) != 0;
+  m.lease_read = (flags & kFlagLeaseRead) != 0;
   COHORT_ASSIGN_OR_RETURN(m.reject_hint, in.Varint("reject_hint"));
   COHORT_ASSIGN_OR_RETURN(std::uint64_t count,
                           Count(in, bytes.size(), kMinEntryBytes, "entry count"));
@@ -185,6 +189,12 @@ void EncodeConfChange(const ConfChange& change, std::string* out) {
     PutVarint(static_cast<std::uint64_t>(c.type), out);
     PutVarint(c.node, out);
   }
+  // Addresses trail the changes, and only when one is known, so that changes
+  // encoded before addresses existed decode unchanged.
+  bool addresses = false;
+  for (const ConfChangeSingle& c : change.changes) addresses |= !c.address.empty();
+  if (!addresses) return;
+  for (const ConfChangeSingle& c : change.changes) PutString(c.address, out);
 }
 
 absl::StatusOr<ConfChange> DecodeConfChange(std::string_view bytes) {
@@ -206,6 +216,12 @@ absl::StatusOr<ConfChange> DecodeConfChange(std::string_view bytes) {
     c.type = static_cast<ConfChangeType>(type);
     COHORT_ASSIGN_OR_RETURN(c.node, in.Varint("node"));
     change.changes.push_back(c);
+  }
+  if (!in.ExpectEnd().ok()) {
+    for (ConfChangeSingle& c : change.changes) {
+      COHORT_ASSIGN_OR_RETURN(std::string_view address, in.String("address"));
+      c.address.assign(address.data(), address.size());
+    }
   }
   COHORT_RETURN_IF_ERROR(in.ExpectEnd());
   return change;

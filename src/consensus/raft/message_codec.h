@@ -1,9 +1,12 @@
 // Wire form of Raft messages and of membership changes.
 //
 //   message := version(=1) type from to term log_term index commit
-//              flags(bit0 reject, bit1 has snapshot) reject_hint
+//              flags(bit0 reject, bit1 has snapshot, bit2 lease read)
+//              reject_hint
 //              entry_count entry* [snapshot_metadata snapshot_data] context
 //   entry   := term index type data
+//   change  := transition count (type node)* [address*]   (kConfChange data;
+//              one address per change, present when any is non-empty)
 //   conf    := count voter* count learner* count outgoing* count learner_next*
 //              auto_leave
 //

@@ -86,14 +86,14 @@ TEST(CoreReadTest, LeaseReadsSkipTheRoundOnlyWhileTheLeaseHolds) {
   TestCluster c(3, 3, [](CoreOptions& o) { o.lease_reads = true; });
   const NodeId leader = c.ElectLeader();
   c.Tick(3);
-  ASSERT_TRUE(c[leader].ReadIndex("lease").ok());
+  ASSERT_TRUE(c[leader].ReadIndex("lease", ReadMode::kLease).ok());
   c.Process();
   ASSERT_EQ(c.reads(leader).size(), 1u) << "a valid lease answers at once";
   c.Isolate(leader);
   c.Tick(9);  // Lease: election_ticks - drift = 8 ticks from the last acked round.
   // Still the leader (or already stepped down by CheckQuorum): either way no
   // answer without a quorum.
-  (void)c[leader].ReadIndex("expired");
+  (void)c[leader].ReadIndex("expired", ReadMode::kLease);
   c.Process();
   EXPECT_EQ(c.reads(leader).size(), 1u) << "served from an expired lease";
 }

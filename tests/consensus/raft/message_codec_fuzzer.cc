@@ -1,5 +1,6 @@
 // Fuzz target for the Raft message and membership-change decoders, and for
-// the envelope nodes wrap messages in (node_wire.h).
+// what nodes wrap them in (node_wire.h): message envelopes, snapshot chunks
+// and the node snapshot header.
 // Properties: no crash, no allocation beyond the input's size, and whatever
 // decodes re-encodes to bytes that decode to the same value.
 #include <cstdlib>
@@ -31,12 +32,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto twice = DecodeConfState(again);
     if (!twice.ok() || !(*twice == *s)) std::abort();
   }
-  if (auto e = cohort::consensus::node::DecodeEnvelope(input); e.ok()) {
+  namespace node = cohort::consensus::node;
+  if (auto e = node::DecodeEnvelope(input); e.ok()) {
     const std::string again =
-        cohort::consensus::node::EncodeEnvelope(e->cluster_id, e->from_address, e->message);
-    auto twice = cohort::consensus::node::DecodeEnvelope(again);
+        e->chunk.has_value()
+            ? node::EncodeSnapshotChunk(e->cluster_id, e->from_address, e->message, *e->chunk)
+            : node::EncodeEnvelope(e->cluster_id, e->from_address, e->message);
+    auto twice = node::DecodeEnvelope(again);
     if (!twice.ok() || twice->cluster_id != e->cluster_id ||
-        twice->from_address != e->from_address || !(twice->message == e->message)) {
+        twice->from_address != e->from_address || !(twice->message == e->message) ||
+        twice->chunk != e->chunk) {
+      std::abort();
+    }
+  }
+  if (auto s = node::DecodeNodeSnapshot(input); s.ok()) {
+    const std::string again =
+        node::EncodeNodeSnapshotHeader(s->addresses) + std::string(s->state_machine);
+    auto twice = node::DecodeNodeSnapshot(again);
+    if (!twice.ok() || twice->addresses != s->addresses ||
+        twice->state_machine != s->state_machine) {
       std::abort();
     }
   }

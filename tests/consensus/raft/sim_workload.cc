@@ -117,7 +117,9 @@ void Simulation::ClientTick() {
     if (m.up) {
       const std::string context = absl::StrCat("r", ++counter_);
       checker_.OnReadIssued(context, max_commit_seen_);
-      (void)m.core->ReadIndex(context);
+      // Alternate the modes without drawing from rng_ (seeds replay as before).
+      const ReadMode mode = counter_ % 2 == 0 ? ReadMode::kLease : ReadMode::kReadIndex;
+      (void)m.core->ReadIndex(context, mode);
       AfterStep();
     }
   }
