@@ -12,6 +12,8 @@ std::string BackendName(const ::testing::TestParamInfo<BlobBackend>& info) {
   return info.param.name;
 }
 
+void PrintTo(const BlobBackend& backend, std::ostream* os) { *os << backend.name; }
+
 std::string MakeScratchDirectory() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
@@ -44,6 +46,7 @@ std::string PatternBytes(std::size_t size, std::uint64_t seed) {
 }
 
 void BlobConformanceTest::SetUp() {
+  if (GetParam().start_time) clock_.SetTime(GetParam().start_time());
   ctx_.executor = driver_.io().get_executor();
   ctx_.clock = &clock_;
   ctx_.seed = 361;
@@ -56,6 +59,15 @@ void BlobConformanceTest::SetUp() {
 void BlobConformanceTest::TearDown() {
   storage_.reset();
   RemoveTree(scratch_);
+}
+
+absl::Time BlobConformanceTest::StoredTime(const BlobAttributes& written) {
+  if (traits().client_clock_times) return written.modified;
+  absl::StatusOr<BlobAttributes> stat = Stat(written.key);
+  EXPECT_TRUE(stat.ok()) << stat.status();
+  if (!stat.ok()) return absl::InfinitePast();
+  EXPECT_EQ(stat->etag, written.etag) << "the object changed before its time was read";
+  return stat->modified;
 }
 
 absl::StatusOr<BlobAttributes> BlobConformanceTest::Put(std::string_view key,

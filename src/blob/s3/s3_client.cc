@@ -121,7 +121,11 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
   params.region = options_.region;
   params.time = clock_->Now();
   if (options_.sign_payload && !request->unsigned_payload) {
-    COHORT_CO_ASSIGN_OR_RETURN(params.payload_hash, Sha256Hex(request->body));
+    if (!request->payload_sha256.empty()) {
+      params.payload_hash = request->payload_sha256;
+    } else {
+      COHORT_CO_ASSIGN_OR_RETURN(params.payload_hash, Sha256Hex(request->body));
+    }
   } else {
     params.payload_hash = kUnsignedPayload;
   }
@@ -142,6 +146,11 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
   if (!response.ok()) co_return Annotate(response.status(), absl::StrCat("S3 ", what));
   if (response->status < 200 || response->status > 299) {
     co_return S3ErrorStatus(*response, what);
+  }
+  if (request->check_response) {
+    if (absl::Status checked = request->check_response(*response); !checked.ok()) {
+      co_return Annotate(checked, absl::StrCat("S3 ", what));
+    }
   }
   co_return response;
 }

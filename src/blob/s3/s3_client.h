@@ -12,6 +12,7 @@
 #ifndef COHORT_SRC_BLOB_S3_S3_CLIENT_H_
 #define COHORT_SRC_BLOB_S3_S3_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,16 @@ struct S3Request {
   bool unsigned_payload = false;
   // Per attempt. Default: none.
   absl::Time deadline = absl::InfiniteFuture();
+  // The hex SHA-256 of `body`, when the caller computed it already (in the
+  // same pass as a checksum): signing then does not hash the body again, on
+  // any attempt. Default: empty (hashed when signed).
+  std::string payload_sha256{};
+  // Checks a 2xx answer before it counts as one: a non-OK status fails the
+  // attempt, and kUnavailable (a truncated or malformed body, a 200 carrying
+  // an <Error> such as InternalError) is retried like a reset when the
+  // request is idempotent, and returned otherwise. Called on the awaiting
+  // coroutine's executor. Default: every 2xx answer is accepted.
+  std::function<absl::Status(const HttpResponse&)> check_response{};
 };
 
 class S3Client {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <list>
+#include <optional>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "blob/digest.h"
+#include "blob/s3/crypto.h"
 #include "blob/s3/s3_xml.h"
 #include "cohort/base/crc32c.h"
 #include "cohort/base/status.h"
@@ -93,7 +95,22 @@ Awaitable<absl::StatusOr<std::string>> UploadPart(UploadTarget target, std::stri
     r.headers.push_back({"Content-MD5", Base64OfHex(md5)});
     r.unsigned_payload = true;  // the signed Content-MD5 already covers the body
   } else {
-    const std::uint32_t crc = crc32c::Value(body);
+    // One pass for both digests, a cache-sized block at a time, so that the
+    // SHA-256 of the signature reads what the CRC32C just brought in, and
+    // is computed once for every attempt.
+    std::uint32_t crc = 0;
+    std::optional<Sha256Hasher> sha;
+    if (target.client->options().sign_payload) sha.emplace();
+    constexpr std::size_t kBlock = 64 << 10;
+    for (std::size_t at = 0; at < body.size(); at += kBlock) {
+      const std::string_view block = std::string_view(body).substr(at, kBlock);
+      crc = crc32c::Extend(crc, block.data(), block.size());
+      if (sha) sha->Update(block);
+    }
+    if (sha) {
+      COHORT_CO_ASSIGN_OR_RETURN(const std::string digest, sha->Finish());
+      r.payload_sha256 = HexEncode(digest);
+    }
     const char bytes[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
                            static_cast<char>(crc >> 8), static_cast<char>(crc)};
     r.headers.push_back({"x-amz-checksum-crc32c", absl::Base64Escape(absl::string_view(bytes, 4))});
@@ -101,12 +118,15 @@ Awaitable<absl::StatusOr<std::string>> UploadPart(UploadTarget target, std::stri
   r.body = std::move(body);
   r.deadline = deadline;
   r.operation = absl::StrCat("UploadPart ", number, " of");
+  // A part sent again replaces itself: an answer without an ETag is retried.
+  r.check_response = [](const HttpResponse& response) {
+    if (Unquote(response.Header("ETag").value_or("")).empty()) {
+      return absl::UnavailableError("malformed S3 response: no ETag");
+    }
+    return absl::OkStatus();
+  };
   COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await target.client->Call(std::move(r)));
   std::string etag = Unquote(response.Header("ETag").value_or(""));
-  if (etag.empty()) {
-    co_return absl::UnavailableError(absl::StrCat("malformed S3 response: UploadPart ", number,
-                                                  " of ", target.key, " answered no ETag"));
-  }
   if (!md5.empty() && !absl::EqualsIgnoreCase(etag, md5)) {
     co_return absl::DataLossError(absl::StrCat("UploadPart ", number, " of ", target.key,
                                                ": the server's ETag ", etag,
@@ -131,10 +151,85 @@ Awaitable<absl::StatusOr<std::string>> CompleteMultipartUpload(UploadTarget targ
   body += "</CompleteMultipartUpload>";
   r.body = std::move(body);
   r.deadline = deadline;
-  COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await target.client->Call(std::move(r)));
+  // S3 may answer 200 and then an <Error> (InternalError) or cut the body
+  // short: Complete is idempotent, so both are retried like resets.
+  r.check_response = [](const HttpResponse& response) {
+    return ParseCompleteMultipartUpload(response).status();
+  };
+  absl::StatusOr<HttpResponse> response = co_await target.client->Call(std::move(r));
+  // An earlier attempt may have completed the upload and lost its answer;
+  // its retry then finds the upload gone (AWS: NoSuchUpload; s3rver: 500),
+  // or, with If-None-Match, the object there (412). The object then carries
+  // exactly these parts.
+  if (!response.ok() &&
+      (IsNoSuchUpload(response.status()) || absl::IsUnavailable(response.status()) ||
+       absl::IsFailedPrecondition(response.status()))) {
+    co_return co_await CheckCompletedElsewhere(std::move(target), std::move(parts),
+                                               response.status(), deadline);
+  }
+  if (!response.ok()) co_return response.status();
   COHORT_CO_ASSIGN_OR_RETURN(CompleteMultipartUploadResult result,
-                             ParseCompleteMultipartUpload(response));
+                             ParseCompleteMultipartUpload(*response));
   co_return Unquote(result.etag);
+}
+
+absl::StatusOr<std::string> MultipartEtag(const std::vector<UploadedPart>& parts) {
+  std::string digests;
+  for (const UploadedPart& part : parts) {
+    if (part.etag.size() != 32 ||
+        part.etag.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "part ", part.number, "'s ETag \"", part.etag, "\" is not an MD5 (SSE-KMS?)"));
+    }
+    digests += absl::HexStringToBytes(part.etag);
+  }
+  return absl::StrCat(internal::Md5Hex(digests), "-", parts.size());
+}
+
+Awaitable<absl::StatusOr<std::string>> CheckCompletedElsewhere(UploadTarget target,
+                                                               std::vector<UploadedPart> parts,
+                                                               absl::Status failure,
+                                                               absl::Time deadline) {
+  const bool gone = IsNoSuchUpload(failure);
+  const std::string what = absl::StrCat("CompleteMultipartUpload of ", target.key,
+                                        " found the upload gone (", failure.message(),
+                                        ")");
+  absl::StatusOr<std::string> expected = MultipartEtag(parts);
+  if (!expected.ok() && !gone) co_return failure;
+  if (!expected.ok()) {
+    co_return absl::UnknownError(absl::StrCat(
+        what, " and cannot tell whether an earlier attempt completed it: ",
+        expected.status().message()));
+  }
+  std::uint64_t size = 0;
+  for (const UploadedPart& part : parts) size += part.size;
+  S3Request head;
+  head.operation = "HeadObject";
+  head.method = "HEAD";
+  head.bucket = target.bucket;
+  head.key = target.key;
+  head.deadline = deadline;
+  absl::StatusOr<HttpResponse> found = co_await target.client->Call(std::move(head));
+  if (!found.ok() && !absl::IsNotFound(found.status()) && !gone) co_return failure;
+  if (!found.ok() && !absl::IsNotFound(found.status())) {
+    co_return absl::UnknownError(absl::StrCat(
+        what, "; whether an earlier attempt completed it is unknown, since HEAD failed: ",
+        found.status().message()));
+  }
+  std::string etag, length;
+  if (found.ok()) {
+    etag = Unquote(found->Header("ETag").value_or(""));
+    length = found->Header("Content-Length").value_or("");
+  }
+  if (found.ok() && absl::EqualsIgnoreCase(etag, *expected) && length == absl::StrCat(size)) {
+    co_return etag;  // our parts, whole: the lost answer said success
+  }
+  if (!gone) co_return failure;  // the failure stands as it was
+  co_return absl::AbortedError(absl::StrCat(
+      what, ", and the key does not hold these parts (expected ETag ", *expected, " and ", size,
+      " bytes, found ", found.ok() ? absl::StrCat("ETag ", etag, ", ", length, " bytes")
+                                   : std::string("no object"),
+      "): the upload was aborted or replaced; upload again"));
 }
 
 Awaitable<absl::Status> AbortMultipartUpload(UploadTarget target, std::string upload_id,
@@ -155,6 +250,9 @@ Awaitable<absl::StatusOr<std::vector<UploadedPart>>> ListParts(UploadTarget targ
     S3Request r = NewRequest(target, "ListParts", "GET", upload_id);
     if (marker > 0) r.query.emplace_back("part-number-marker", absl::StrCat(marker));
     r.deadline = deadline;
+    r.check_response = [](const HttpResponse& response) {
+      return ParseListParts(response.body).status();
+    };
     COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await target.client->Call(std::move(r)));
     COHORT_CO_ASSIGN_OR_RETURN(ListPartsResult page, ParseListParts(response.body));
     for (ListedPart& p : page.parts) {

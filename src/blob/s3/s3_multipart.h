@@ -75,11 +75,31 @@ Awaitable<absl::StatusOr<std::string>> UploadPart(UploadTarget target, std::stri
                                                   int number, std::string body,
                                                   PartChecksum checksum, absl::Time deadline);
 // The object's ETag. `headers`: conditions (If-None-Match / If-Match).
+// Malformed answers and a 200 with an <Error> body are retried (Complete is
+// idempotent). When the last answer leaves open whether an earlier attempt
+// completed the upload and lost its answer (NoSuchUpload, kUnavailable after
+// the retries, 412 from If-None-Match), the key is HEADed: the object counts
+// as completed when its ETag is the multipart ETag of `parts`
+// (MultipartEtag) and its size their sum. Otherwise the failure stands; for
+// NoSuchUpload it becomes kAborted (the upload was aborted: upload again), or
+// kUnknown when the HEAD cannot tell.
 Awaitable<absl::StatusOr<std::string>> CompleteMultipartUpload(UploadTarget target,
                                                                std::string upload_id,
                                                                std::vector<UploadedPart> parts,
                                                                std::vector<HttpHeader> headers,
                                                                absl::Time deadline);
+// The ETag S3 gives an object completed from `parts`: the hex MD5 of their
+// binary MD5s, then "-" and the number of parts. kFailedPrecondition when a
+// part's ETag is not a hex MD5 (e.g. SSE-KMS objects).
+absl::StatusOr<std::string> MultipartEtag(const std::vector<UploadedPart>& parts);
+
+// The tail of CompleteMultipartUpload after a failure whose outcome is open
+// (see there); `failure` is that failure.
+Awaitable<absl::StatusOr<std::string>> CheckCompletedElsewhere(UploadTarget target,
+                                                               std::vector<UploadedPart> parts,
+                                                               absl::Status failure,
+                                                               absl::Time deadline);
+
 Awaitable<absl::Status> AbortMultipartUpload(UploadTarget target, std::string upload_id,
                                              absl::Time deadline);
 // Every part the server holds for the upload (all pages). kNotFound with

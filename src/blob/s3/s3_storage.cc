@@ -72,6 +72,19 @@ absl::Status S3Storage::ConditionalWriteStatus(const PutOptions& options, absl::
   return status;
 }
 
+Awaitable<absl::Status> S3Storage::ExplainedWriteStatus(std::string key, PutOptions options,
+                                                        absl::Status status) {
+  status = ConditionalWriteStatus(options, std::move(status));
+  if (!options.if_match || !absl::IsFailedPrecondition(status)) co_return status;
+  // S3's 412 does not say what the object is now; a caller deciding whether
+  // to re-read wants to know (the ETag may already have changed again).
+  absl::StatusOr<BlobAttributes> now = co_await Stat(key);
+  const std::string current = now.ok() ? now->etag : std::string(now.status().message());
+  co_return absl::FailedPreconditionError(absl::StrCat("\"", key, "\" has ETag ", current,
+                                                       ", not ", *options.if_match, " (",
+                                                       status.message(), ")"));
+}
+
 std::vector<HttpHeader> S3Storage::ObjectHeaders(const internal::StoredHeaders& stored) {
   std::vector<HttpHeader> headers;
   headers.push_back({"Content-Type", stored.content_type});
@@ -136,7 +149,9 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
     };
     absl::StatusOr<std::string> done =
         co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));
-    if (!done.ok()) co_return ConditionalWriteStatus(options, done.status());
+    if (!done.ok()) {
+      co_return co_await ExplainedWriteStatus(std::string(key), options, done.status());
+    }
     etag = *std::move(done);
   } else {
     S3Request r = Request("PutObject", "PUT", key);
@@ -145,7 +160,9 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
     AddConditions(options, r);
     r.deadline = options.deadline;
     absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
-    if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
+    if (!response.ok()) {
+      co_return co_await ExplainedWriteStatus(std::string(key), options, response.status());
+    }
     etag = Unquoted(response->Header("ETag").value_or(""));
   }
   BlobAttributes a;
@@ -165,6 +182,7 @@ Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> S3Storage::OpenWriter(
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
   COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "OpenWriter"));
   co_return std::unique_ptr<BlobWriter>(
       new S3Writer(this, std::string(key), options, std::move(stored)));
 }
@@ -177,7 +195,9 @@ Awaitable<absl::StatusOr<std::string>> S3Storage::Get(std::string_view key,
     co_return internal::ResolveRange(options.range, options.range->offset).status();
   }
   S3Request r = Request("GetObject", "GET", key);
-  if (options.range) {
+  // "bytes=0-" is the whole object: sent as a plain GET, which also serves an
+  // empty object (S3 answers 416 to any range of one; s3rver fails).
+  if (options.range && (options.range->offset > 0 || options.range->length)) {
     r.headers.push_back({"Range", RangeHeader(options.range->offset, options.range->length)});
   }
   if (options.if_match) r.headers.push_back({"If-Match", Quoted(*options.if_match)});
@@ -208,14 +228,20 @@ Awaitable<absl::StatusOr<std::string>> S3Storage::Get(std::string_view key,
 
 Awaitable<absl::StatusOr<std::unique_ptr<BlobReader>>> S3Storage::OpenReader(
     std::string_view key, const GetOptions& options) {
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "OpenReader"));
   COHORT_CO_ASSIGN_OR_RETURN(BlobAttributes attributes, co_await Stat(key));
   if (options.if_match && !internal::EtagMatches(attributes.etag, *options.if_match)) {
     co_return absl::FailedPreconditionError(absl::StrCat(
         "\"", AV(key), "\" has ETag ", attributes.etag, ", not ", *options.if_match));
   }
   COHORT_CO_ASSIGN_OR_RETURN(auto interval, internal::ResolveRange(options.range, attributes.size));
-  co_return std::unique_ptr<BlobReader>(new S3Reader(this, std::move(attributes), interval.first,
-                                                     interval.second, options.deadline));
+  auto reader = std::make_unique<S3Reader>(this, std::move(attributes), interval.first,
+                                           interval.second, options.deadline, options.progress);
+  // The first chunk now, so that a reader of an object smaller than a chunk
+  // keeps the version it opened whatever happens to the key later.
+  COHORT_CO_RETURN_IF_ERROR(co_await reader->Prefetch());
+  co_return std::unique_ptr<BlobReader>(std::move(reader));
 }
 
 Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Stat(std::string_view key) {
@@ -234,33 +260,6 @@ Awaitable<absl::Status> S3Storage::Delete(std::string_view key) {
   co_return absl::OkStatus();
 }
 
-Awaitable<absl::StatusOr<ListPage>> S3Storage::List(const ListOptions& options) {
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateListOptions(options));
-  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "List"));
-  S3Request r = Request("ListObjectsV2", "GET", "");
-  r.query = {{"list-type", "2"},
-             {"max-keys", absl::StrCat(options.max_results)},
-             {"encoding-type", "url"}};
-  if (!options.prefix.empty()) r.query.emplace_back("prefix", options.prefix);
-  if (!options.delimiter.empty()) r.query.emplace_back("delimiter", options.delimiter);
-  if (!options.page_token.empty()) r.query.emplace_back("continuation-token", options.page_token);
-  r.deadline = options.deadline;
-  COHORT_CO_ASSIGN_OR_RETURN(HttpResponse response, co_await client_->Call(std::move(r)));
-  COHORT_CO_ASSIGN_OR_RETURN(ListObjectsV2Result list, ParseListObjectsV2(response.body));
-  ListPage page;
-  for (S3Object& object : list.contents) {
-    BlobAttributes a;
-    a.key = std::move(object.key);
-    a.size = object.size;
-    a.etag = Unquoted(object.etag);
-    a.modified = object.last_modified;
-    page.entries.push_back(std::move(a));
-  }
-  page.common_prefixes = std::move(list.common_prefixes);
-  if (list.is_truncated) page.next_page_token = std::move(list.next_continuation_token);
-  co_return page;
-}
-
 Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Copy(std::string_view from,
                                                           std::string_view to,
                                                           const PutOptions& options) {
@@ -270,10 +269,24 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Copy(std::string_view from,
   S3Request r = Request("CopyObject", "PUT", to);
   r.headers.push_back(
       {"x-amz-copy-source", UriEncode(absl::StrCat("/", options_.bucket, "/", AV(from)), true)});
+  if (from == to) {
+    // S3 refuses to copy an object onto itself unchanged; the interface
+    // allows it (a new modification time). Replace the headers with their
+    // own values, from the version that the copy-source condition pins.
+    COHORT_CO_ASSIGN_OR_RETURN(BlobAttributes source, co_await Stat(from));
+    internal::StoredHeaders same;
+    same.content_type = source.content_type;
+    same.metadata = source.metadata;
+    for (HttpHeader& h : ObjectHeaders(same)) r.headers.push_back(std::move(h));
+    r.headers.push_back({"x-amz-metadata-directive", "REPLACE"});
+    r.headers.push_back({"x-amz-copy-source-if-match", Quoted(source.etag)});
+  }
   AddConditions(options, r);
   r.deadline = options.deadline;
   absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
-  if (!response.ok()) co_return ConditionalWriteStatus(options, response.status());
+  if (!response.ok()) {
+    co_return co_await ExplainedWriteStatus(std::string(to), options, response.status());
+  }
   COHORT_CO_RETURN_IF_ERROR(ParseCopyObjectResult(*response).status());
   co_return co_await Stat(to);
 }

@@ -12,7 +12,9 @@
 //   OpenReader   HeadObject, then ranged GetObjects of `read_chunk_size`
 //                bytes pinned to the first ETag with If-Match, so a reader
 //                never mixes two versions (kFailedPrecondition if the object
-//                changes under it).
+//                changes under it). The first chunk is fetched before
+//                OpenReader returns: an object up to one chunk stays readable
+//                as opened whatever happens to the key.
 //   Put          above `multipart_threshold` bytes: a multipart upload
 //                (s3_multipart.h), `upload_concurrency` parts in flight.
 //   OpenWriter   buffers up to `multipart_threshold` bytes; a small object is
@@ -22,11 +24,16 @@
 //                destroyed writer aborts its multipart upload.
 //   Stat         HeadObject; Delete DeleteObject; List ListObjectsV2 (entries
 //                carry key, size, ETag and modification time, not content
-//                type or metadata); Copy CopyObject then HeadObject;
+//                type or metadata; page tokens are cohort's own and resume
+//                with start-after, so no server can repeat an item); Copy
+//                CopyObject then HeadObject (onto itself: with its own
+//                headers, REPLACE, pinned by x-amz-copy-source-if-match);
 //                PresignUrl a SigV4 query-signed URL.
+// Modification times on Stat/List/readers are the server's; a Put result
+// carries the Context clock's time (PutObject answers none).
 // Conditional writes need a server that implements them (AWS S3 does since
 // 2024; s3rver 3.7.1 ignores If-None-Match and If-Match on PUT, so there they
-// are not enforced).
+// are not enforced: the tests enforce them in the fault proxy).
 #ifndef COHORT_SRC_BLOB_S3_S3_STORAGE_H_
 #define COHORT_SRC_BLOB_S3_S3_STORAGE_H_
 

@@ -76,6 +76,10 @@ class S3Storage final : public BlobStorage {
   static std::vector<HttpHeader> Conditions(const PutOptions& options);
   // The status of a failed conditional write.
   static absl::Status ConditionalWriteStatus(const PutOptions& options, absl::Status status);
+  // As ConditionalWriteStatus, and for a failed if_match names the key's
+  // current ETag (one HEAD).
+  Awaitable<absl::Status> ExplainedWriteStatus(std::string key, PutOptions options,
+                                               absl::Status status);
   // The SchedulerOptions of this storage's uploads.
   SchedulerOptions Scheduler(absl::Time deadline, std::uint64_t total,
                              ProgressCallback progress) const;
@@ -98,11 +102,16 @@ class S3Storage final : public BlobStorage {
 class S3Reader final : public BlobReader {
  public:
   S3Reader(S3Storage* storage, BlobAttributes attributes, std::uint64_t begin, std::uint64_t end,
-           absl::Time deadline)
+           absl::Time deadline, ProgressCallback progress)
       : storage_(storage), attributes_(std::move(attributes)), next_(begin), end_(end),
-        deadline_(deadline) {}
+        deadline_(deadline), total_(end - begin), progress_(std::move(progress)) {}
   const BlobAttributes& attributes() const override { return attributes_; }
   Awaitable<absl::StatusOr<std::size_t>> Read(std::span<std::byte> buffer) override;
+  // Fetches the first chunk (pinned to the opened ETag). Without bucket
+  // versioning S3 keeps no old version: a reader holds the version it opened
+  // for the bytes it already fetched, and a later chunk of a replaced object
+  // fails with kFailedPrecondition instead of mixing versions.
+  Awaitable<absl::Status> Prefetch();
 
  private:
   S3Storage* storage_;
@@ -110,6 +119,9 @@ class S3Reader final : public BlobReader {
   std::uint64_t next_;  // next byte of the object to fetch
   std::uint64_t end_;   // one past the last byte to read
   absl::Time deadline_;
+  std::uint64_t total_;  // bytes of the range
+  std::uint64_t delivered_ = 0;
+  ProgressCallback progress_;
   std::string chunk_;
   std::size_t chunk_pos_ = 0;
 };

@@ -27,20 +27,24 @@ std::optional<Credentials> RecordingProvider::last() const {
   return last_;
 }
 
+Awaitable<absl::Status> S3Reader::Prefetch() {
+  if (chunk_pos_ < chunk_.size() || next_ >= end_) co_return absl::OkStatus();
+  const std::uint64_t until = std::min<std::uint64_t>(end_, next_ + storage_->read_chunk_size());
+  COHORT_CO_ASSIGN_OR_RETURN(chunk_, co_await storage_->FetchChunk(attributes_.key,
+                                                                   attributes_.etag, next_, until,
+                                                                   deadline_));
+  chunk_pos_ = 0;
+  next_ = until;
+  co_return absl::OkStatus();
+}
+
 Awaitable<absl::StatusOr<std::size_t>> S3Reader::Read(std::span<std::byte> buffer) {
-  if (chunk_pos_ == chunk_.size()) {
-    if (next_ >= end_) co_return std::size_t{0};
-    const std::uint64_t until =
-        std::min<std::uint64_t>(end_, next_ + storage_->read_chunk_size());
-    COHORT_CO_ASSIGN_OR_RETURN(chunk_, co_await storage_->FetchChunk(attributes_.key,
-                                                                     attributes_.etag, next_,
-                                                                     until, deadline_));
-    chunk_pos_ = 0;
-    next_ = until;
-  }
+  COHORT_CO_RETURN_IF_ERROR(co_await Prefetch());
   const std::size_t n = std::min(buffer.size(), chunk_.size() - chunk_pos_);
   std::memcpy(buffer.data(), chunk_.data() + chunk_pos_, n);
   chunk_pos_ += n;
+  delivered_ += n;
+  if (progress_ && n > 0) progress_(delivered_, total_);
   co_return n;
 }
 

@@ -1,6 +1,7 @@
 #include "fake_multipart_server.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "blob/digest.h"
 #include "fault_proxy.h"
@@ -93,10 +94,43 @@ int FakeMultipartServer::completes() const {
   return completes_;
 }
 
+void FakeMultipartServer::Garble(const std::string& operation, int times, int status,
+                                 std::string body) {
+  absl::MutexLock lock(&mu_);
+  garble_[operation] = Garbling{times, status, std::move(body)};
+}
+
+void FakeMultipartServer::LoseCompleteAnswers(int times) {
+  absl::MutexLock lock(&mu_);
+  lose_complete_ = times;
+}
+
+int FakeMultipartServer::requests(const std::string& operation) const {
+  absl::MutexLock lock(&mu_);
+  auto it = requests_.find(operation);
+  return it == requests_.end() ? 0 : it->second;
+}
+
+std::optional<TestResponse> FakeMultipartServer::Garbled(const std::string& operation) {
+  ++requests_[operation];
+  auto it = garble_.find(operation);
+  if (it == garble_.end() || it->second.times == 0) return std::nullopt;
+  --it->second.times;
+  return Xml(it->second.status, it->second.body);
+}
+
 TestResponse FakeMultipartServer::Handle(const TestRequest& request) {
   absl::MutexLock lock(&mu_);
   const std::string key = KeyOf(request.target);
   const std::string upload = QueryValue(request.target, "uploadId");
+  if (request.method == "HEAD") {
+    auto object = objects_.find(key);
+    if (object == objects_.end()) return Error(404, "NoSuchKey");
+    TestResponse r;
+    r.headers.push_back({"ETag", absl::StrCat("\"", etags_[key], "\"")});
+    r.headers.push_back({"Content-Length", absl::StrCat(object->second.size())});
+    return r;
+  }
   if (request.method == "POST" && !QueryValue(request.target, "uploads").empty()) {
     ++creates_;
     if (create_status_ != 0) return Xml(create_status_, create_body_);
@@ -115,6 +149,10 @@ TestResponse FakeMultipartServer::Handle(const TestRequest& request) {
     r.status = 204;
     return r;
   }
+  const char* operation = request.method == "PUT"   ? "UploadPart"
+                          : request.method == "GET" ? "ListParts"
+                                                    : "Complete";
+  if (std::optional<TestResponse> garbled = Garbled(operation)) return *std::move(garbled);
   if (it == uploads_.end()) return Error(404, "NoSuchUpload");
   if (request.method == "PUT") {
     int number = 0;
@@ -146,10 +184,20 @@ TestResponse FakeMultipartServer::Handle(const TestRequest& request) {
   }
   if (request.method == "POST") {
     ++completes_;
-    std::string object;
-    for (const auto& [number, data] : it->second) object += data;
+    std::string object, digests;
+    for (const auto& [number, data] : it->second) {
+      object += data;
+      digests += absl::HexStringToBytes(internal::Md5Hex(data));
+    }
     objects_[key] = std::move(object);
+    etags_[key] = absl::StrCat(internal::Md5Hex(digests), "-", it->second.size());
     uploads_.erase(it);
+    if (lose_complete_ > 0) {
+      --lose_complete_;
+      TestResponse reset;
+      reset.reset_connection = true;
+      return reset;
+    }
     return Xml(200, absl::StrCat("<CompleteMultipartUploadResult><Key>", key,
                                  "</Key><ETag>\"abc-2\"</ETag></CompleteMultipartUploadResult>"));
   }

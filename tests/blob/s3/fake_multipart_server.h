@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -31,6 +32,17 @@ class FakeMultipartServer {
   void FailCreate(int status, std::string body);
   // UploadPart answers a wrong ETag.
   void CorruptEtags();
+  // The next `times` requests of `operation` ("UploadPart", "ListParts" or
+  // "Complete") get `status` and `body` instead of being served (nothing is
+  // stored; an UploadPart answer then carries no ETag). HEAD of a key answers
+  // the stored object's ETag (as S3 computes it for multipart objects) and
+  // size, or 404.
+  void Garble(const std::string& operation, int times, int status, std::string body);
+  // The next `times` CompleteMultipartUpload requests complete the upload,
+  // then get a reset instead of the answer (the client cannot know).
+  void LoseCompleteAnswers(int times);
+  // Requests per operation, garbled ones included.
+  int requests(const std::string& operation) const;
   // Part `number` gets no answer until Release(); then a reset.
   void HangPart(int number);
   void Release();
@@ -62,6 +74,19 @@ class FakeMultipartServer {
   int creates_ ABSL_GUARDED_BY(mu_) = 0;
   int aborts_ ABSL_GUARDED_BY(mu_) = 0;
   int completes_ ABSL_GUARDED_BY(mu_) = 0;
+  struct Garbling {
+    int times = 0;
+    int status = 200;
+    std::string body;
+  };
+  std::map<std::string, Garbling> garble_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> requests_ ABSL_GUARDED_BY(mu_);
+  int lose_complete_ ABSL_GUARDED_BY(mu_) = 0;
+  // S3's ETag of each completed object: MD5 of the parts' MD5s, "-N".
+  std::map<std::string, std::string> etags_ ABSL_GUARDED_BY(mu_);
+  // Answers `request` with a garbled reply if one is due for `operation`.
+  std::optional<TestResponse> Garbled(const std::string& operation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<TestHttpServer> server_;
 };
 

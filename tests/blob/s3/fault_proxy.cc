@@ -100,7 +100,13 @@ int FaultProxy::RequestsWith(const std::string& method, const std::string& needl
 }
 
 TestResponse FaultProxy::Handle(const TestRequest& request) {
-  if (!IsUploadPart(request)) return Forward(request);
+  if (request.method == "POST" && !QueryValue(request.target, "uploadId").empty()) {
+    return ForwardWrite(request);  // CompleteMultipartUpload
+  }
+  if (!IsUploadPart(request)) {
+    if (request.method == "PUT" || request.method == "DELETE") return ForwardWrite(request);
+    return Forward(request);
+  }
   int number = 0;
   (void)absl::SimpleAtoi(QueryValue(request.target, "partNumber"), &number);
   {
@@ -154,7 +160,9 @@ TestResponse FaultProxy::Forward(const TestRequest& request) {
         name == "connection") {
       continue;
     }
-    headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
+    // "Name;" is libcurl's way to send an empty value ("Name:" removes it).
+    const std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
+    headers = curl_slist_append(headers, line.c_str());
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
   if (request.method == "HEAD") {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sys/stat.h>
 
+#include "absl/strings/escaping.h"
 #include "blob/digest.h"
 #include "blob/s3/s3_storage.h"
 #include "blob/transfer_journal.h"
@@ -39,6 +40,7 @@ class MultipartFaultTest : public ::testing::Test {
                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    journal_ = (dir_ / "journal").string();
     S3Options options;
     options.bucket = "bucket";
     options.endpoint = fake_.url();
@@ -100,7 +102,7 @@ class MultipartFaultTest : public ::testing::Test {
   SimulatedClock clock_{absl::Now()};
   Context ctx_;
   std::filesystem::path dir_;
-  std::string journal_ = (dir_ / "journal").string();
+  std::string journal_;  // in dir_, set by the constructor
   std::unique_ptr<BlobStorage> storage_;
 };
 
@@ -181,6 +183,76 @@ TEST_F(MultipartFaultTest, GarbageCreateAnswerIsUnavailable) {
   // Parsed after the client's retries: kUnavailable tells the caller that a
   // retry of the whole call is safe.
   EXPECT_EQ(fake_.creates(), 1);
+}
+
+// Malformed answers to idempotent multipart calls are retried like resets.
+TEST_F(MultipartFaultTest, PartAnswerWithoutEtagIsRetried) {
+  fake_.Garble("UploadPart", 1, 200, "");
+  const std::string data = RandomBytes(11 * kMiB, 39);
+  ASSERT_THAT(Run(UploadFile(*storage_, WriteFile(data), "k", Options())), IsOk());
+  EXPECT_EQ(fake_.requests("UploadPart"), 4);  // 3 parts, one sent twice
+  EXPECT_TRUE(fake_.Object("k") == data);
+}
+
+TEST_F(MultipartFaultTest, CompleteAnswering200WithAnErrorIsRetried) {
+  // S3 documents this: 200 OK, then an <Error> in the body.
+  fake_.Garble("Complete", 1, 200,
+               "<Error><Code>InternalError</Code><Message>We encountered an internal error. "
+               "Please try again.</Message></Error>");
+  const std::string data = RandomBytes(11 * kMiB, 40);
+  ASSERT_THAT(Run(UploadFile(*storage_, WriteFile(data), "k", Options())), IsOk());
+  EXPECT_EQ(fake_.requests("Complete"), 2);
+  EXPECT_TRUE(fake_.Object("k") == data);
+}
+
+TEST_F(MultipartFaultTest, TruncatedCompleteAnswerIsRetried) {
+  fake_.Garble("Complete", 1, 200, "<CompleteMultipartUploadResult><Key>k</Ke");
+  const std::string data = RandomBytes(11 * kMiB, 41);
+  ASSERT_THAT(Run(UploadFile(*storage_, WriteFile(data), "k", Options())), IsOk());
+  EXPECT_EQ(fake_.requests("Complete"), 2);
+  EXPECT_TRUE(fake_.Object("k") == data);
+}
+
+TEST_F(MultipartFaultTest, TruncatedListPartsAnswerIsRetried) {
+  const std::string data = RandomBytes(11 * kMiB, 42);  // 3 parts
+  const std::string path = WriteFile(data);
+  fake_.AddUpload("up-1", {{1, data.substr(0, 5 * kMiB)}});
+  WriteJournal(path, "up-1", data, {1});
+  fake_.Garble("ListParts", 1, 200, "<ListPartsResult><Part><PartNumber>1</Part");
+  ASSERT_THAT(Run(UploadFile(*storage_, path, "k", Options())), IsOk());
+  EXPECT_EQ(fake_.requests("ListParts"), 2);
+  EXPECT_THAT(fake_.PartsReceived(), ElementsAre(2, 3));
+  EXPECT_TRUE(fake_.Object("k") == data);
+}
+
+// The server completes the upload and the answer is lost; the retried
+// Complete finds the upload gone (NoSuchUpload), and the HEAD finds exactly
+// our parts under the key: success, not a failure to report.
+TEST_F(MultipartFaultTest, LostCompleteAnswerIsCheckedAgainstTheObject) {
+  fake_.LoseCompleteAnswers(1);
+  const std::string data = RandomBytes(12 * kMiB, 44);  // parts of 5, 5, 2 MiB
+  auto put = Run(storage_->Put("k", data, {}));
+  ASSERT_THAT(put, IsOk());
+  EXPECT_EQ(fake_.requests("Complete"), 2);
+  std::string digests;
+  for (std::uint64_t at = 0; at < data.size(); at += 5 * kMiB) {
+    digests += absl::HexStringToBytes(internal::Md5Hex(data.substr(at, 5 * kMiB)));
+  }
+  EXPECT_EQ(put->etag, internal::Md5Hex(digests) + "-3");
+  EXPECT_TRUE(fake_.Object("k") == data);
+  EXPECT_EQ(fake_.aborts(), 0);
+}
+
+// NoSuchUpload from Complete and no object with our parts under the key:
+// someone aborted the upload; nothing is claimed, the caller must upload again.
+TEST_F(MultipartFaultTest, CompleteFindingTheUploadGoneAndNoObjectIsAborted) {
+  fake_.Garble("Complete", 1, 404,
+               "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist."
+               "</Message></Error>");
+  const std::string path = WriteFile(RandomBytes(11 * kMiB, 43));
+  EXPECT_THAT(Run(UploadFile(*storage_, path, "k", Options())),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("upload again")));
+  EXPECT_FALSE(fake_.Object("k").has_value());
 }
 
 TEST_F(MultipartFaultTest, WrongPartEtagIsDataLossAndAborts) {
