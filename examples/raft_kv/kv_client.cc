@@ -111,4 +111,12 @@ cohort::Awaitable<absl::StatusOr<std::string>> KvClient::Status(std::uint64_t id
   co_return co_await transport_.Call(address, "kv.Status", std::string(), options);
 }
 
+cohort::Awaitable<absl::StatusOr<std::string>> KvClient::Metrics(std::uint64_t id,
+                                                                 absl::Time deadline) {
+  cohort::transport::CallOptions options;
+  options.deadline = deadline;
+  const std::string address = servers_.at(id);
+  co_return co_await transport_.Call(address, "kv.Metrics", std::string(), options);
+}
+
 }  // namespace raft_kv

@@ -48,6 +48,8 @@ class KvClient {
                                                                     std::uint64_t via = 0);
   // "role=<role> leader=<id> term=<t> commit=<c> applied=<a>" of one member.
   cohort::Awaitable<absl::StatusOr<std::string>> Status(std::uint64_t id, absl::Time deadline);
+  // Member `id`'s metrics in the Prometheus text format.
+  cohort::Awaitable<absl::StatusOr<std::string>> Metrics(std::uint64_t id, absl::Time deadline);
 
  private:
   cohort::Awaitable<absl::StatusOr<std::string>> Invoke(std::string method, Request request,

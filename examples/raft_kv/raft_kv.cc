@@ -24,7 +24,8 @@
 // kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
 // follower answers writes with kUnavailable carrying the leader's member id
 // (cohort::consensus::LeaderHintOf). Prints "ready" once serving; SIGTERM or
-// SIGINT shut it down gracefully.
+// SIGINT shut it down gracefully. kv.Metrics answers the member's metrics in
+// the Prometheus text format (cohort/base/metrics.h).
 #include <signal.h>
 
 #include <cstdio>
@@ -88,6 +89,12 @@ Awaitable<absl::StatusOr<std::string>> Read(RaftNode* node, KvStateMachine* sm,
   if (!barrier.ok()) co_return barrier.status();
   auto value = sm->Get(r->key);
   co_return value.has_value() ? "1" + *value : std::string("0");
+}
+
+// (A function, not a capturing coroutine lambda: the lambda is gone before
+// the coroutine body runs.)
+Awaitable<absl::StatusOr<std::string>> MetricsOf(cohort::InMemoryMetrics* metrics) {
+  co_return metrics->Render();
 }
 
 Awaitable<absl::StatusOr<std::string>> StatusOf(RaftNode* node) {
@@ -200,7 +207,10 @@ int main(int argc, char** argv) {
   std::thread disk_thread([&disk] { disk.run(); });
   options.disk_executor = disk.get_executor();
   KvStateMachine sm;
-  auto node = cohort::consensus::NewRaftNode(real.context(), options, routed, sm);
+  cohort::InMemoryMetrics metrics;
+  cohort::Context node_context = real.context();
+  node_context.metrics = &metrics;
+  auto node = cohort::consensus::NewRaftNode(node_context, options, routed, sm);
   if (!node.ok()) return Fail("options", node.status());
   if (absl::Status s = (*node)->Start(); !s.ok()) return Fail("start", s);
 
@@ -217,6 +227,9 @@ int main(int argc, char** argv) {
                                                  std::string request) {
     return Read(raft, state, std::move(request));
   });
+  cohort::InMemoryMetrics* reported = &metrics;
+  (void)clients.Register("kv.Metrics", [reported](const cohort::transport::ServerCall&,
+                                                  std::string) { return MetricsOf(reported); });
   (void)clients.Register("kv.Status", [raft](const cohort::transport::ServerCall&, std::string) {
     return StatusOf(raft);
   });

@@ -2,7 +2,7 @@
 //
 //   raft_kv_client --servers 1=127.0.0.1:c1,2=127.0.0.1:c2,3=127.0.0.1:c3 CMD ...
 //     put KEY VALUE | get KEY | delete KEY | cas KEY EXPECTED NEW | cas-absent KEY NEW
-//     | status ID
+//     | status ID | metrics ID
 //
 // --servers maps raft member ids to their client ports; the client follows
 // leader hints and retries (safely: writes carry a request id) for up to 30 s.
@@ -35,6 +35,8 @@ cohort::Awaitable<int> RunCommand(raft_kv::KvClient& client, cohort::transport::
     result = co_await client.Cas(args[1], args[2], args[3], deadline);
   } else if (cmd == "cas-absent" && args.size() == 3) {
     result = co_await client.Cas(args[1], std::nullopt, args[2], deadline);
+  } else if (cmd == "metrics" && args.size() == 2) {
+    result = co_await client.Metrics(std::strtoull(args[1].c_str(), nullptr, 10), deadline);
   } else if (cmd == "status" && args.size() == 2) {
     result = co_await client.Status(std::strtoull(args[1].c_str(), nullptr, 10), deadline);
   } else if (cmd == "get" && args.size() == 2) {
@@ -58,7 +60,7 @@ cohort::Awaitable<int> RunCommand(raft_kv::KvClient& client, cohort::transport::
 
 int main(int argc, char** argv) {
   if (argc < 4 || std::string(argv[1]) != "--servers") {
-    std::fprintf(stderr, "usage: %s --servers 1=host:port,... put|get|delete|cas|cas-absent|status ...\n",
+    std::fprintf(stderr, "usage: %s --servers 1=host:port,... put|get|delete|cas|cas-absent|status|metrics ...\n",
                  argv[0]);
     return 2;
   }
