@@ -3,6 +3,7 @@
 //   raft_kv --id N --peers 1=127.0.0.1:p1,2=127.0.0.1:p2,3=127.0.0.1:p3
 //           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
 //           [--snapshot-entries N] [--threads N] [--election-ticks E]
+//           [--max-inflight M]
 //           [--peers-via 2=127.0.0.1:q2,3=127.0.0.1:q3]
 //
 // --snapshot-entries (default 1000, small so that the example's tests
@@ -11,6 +12,9 @@
 // --threads (default 1) is how many threads serve the network, the Raft core
 // and the state machine; the log's fsyncs always run on one more thread of
 // their own, so the serving threads never wait for the disk.
+//
+// --max-inflight (default 256): append messages in flight to one follower
+// (RaftNodeOptions::max_inflight_appends).
 //
 // --election-ticks (default 10): a follower campaigns after a random
 // [E, 2E) ticks without a leader; the election timeout is E x --tick-ms.
@@ -113,6 +117,7 @@ struct Flags {
   int tick_ms = 50;
   std::uint64_t snapshot_entries = 1000;
   int threads = 1;
+  std::uint64_t max_inflight = 256;
   int election_ticks = 10;
   std::string peers_via;
 };
@@ -128,6 +133,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (flag == "--client-port") f->client_port = std::atoi(value.c_str());
     else if (flag == "--tick-ms") f->tick_ms = std::atoi(value.c_str());
     else if (flag == "--threads") f->threads = std::atoi(value.c_str());
+    else if (flag == "--max-inflight") f->max_inflight = std::strtoull(value.c_str(), nullptr, 10);
     else if (flag == "--election-ticks") f->election_ticks = std::atoi(value.c_str());
     else if (flag == "--peers-via") f->peers_via = value;
     else if (flag == "--snapshot-entries")
@@ -151,7 +157,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
                  "[--cluster-id C] [--tick-ms T] [--snapshot-entries N] [--threads N] "
-                 "[--election-ticks E] [--peers-via ID=host:port,...]\n",
+                 "[--election-ticks E] [--max-inflight M] [--peers-via ID=host:port,...]\n",
                  argv[0]);
     return 2;
   }
@@ -200,6 +206,7 @@ int main(int argc, char** argv) {
   options.tick_interval = absl::Milliseconds(flags.tick_ms);
   options.snapshot_threshold = flags.snapshot_entries;
   options.election_ticks = flags.election_ticks;
+  options.max_inflight_appends = flags.max_inflight;
   raft_kv::RoutedTransport routed(**peer_transport, std::move(routes));
   // The log's fsyncs get a thread of their own (RaftNodeOptions::disk_executor).
   asio::io_context disk;

@@ -155,6 +155,10 @@ struct RaftNodeOptions {
   // Proposals appended to the log per batch (one core step and one fsync).
   // >= 1. Default: 1024.
   std::size_t max_batch_proposals = 1024;
+  // Append messages the leader keeps in flight to one follower. Fewer means
+  // larger batches per message (and per follower fsync) at the cost of
+  // pipelining; >= 1. Default: 256.
+  std::uint64_t max_inflight_appends = 256;
   // Uncommitted bytes the leader accepts before Propose fails with
   // kResourceExhausted. >= max_proposal_bytes. Default: 64 MiB.
   std::uint64_t max_uncommitted_bytes = 64u << 20;

@@ -67,6 +67,7 @@ absl::Status RaftNodeOptions::Validate() const {
   }
   if (snapshot_threshold < 1) return Bad("snapshot_threshold", ">= 1", "0");
   if (snapshot_bytes < 1) return Bad("snapshot_bytes", ">= 1", "0");
+  if (max_inflight_appends < 1) return Bad("max_inflight_appends", ">= 1", "0");
   if (snapshot_chunk_bytes < kMinSnapshotChunkBytes ||
       snapshot_chunk_bytes > kMaxSnapshotChunkBytes) {
     return Bad("snapshot_chunk_bytes",

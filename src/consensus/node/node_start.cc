@@ -51,6 +51,7 @@ raft::CoreOptions NodeImpl::CoreOptionsFor() const {
   core.check_quorum = options_.check_quorum;
   core.lease_reads = options_.lease_reads;
   core.max_uncommitted_bytes = options_.max_uncommitted_bytes;
+  core.max_inflight_messages = options_.max_inflight_appends;
   core.max_entry_bytes = options_.max_proposal_bytes + 64;
   core.seed = DeriveSeed(ctx_.seed, absl::StrCat("raft/node-", options_.id));
   return core;

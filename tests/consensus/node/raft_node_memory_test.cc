@@ -58,7 +58,7 @@ TEST(RaftNodeMemory, AppliedBytesTriggerASnapshot) { RunAndCheckSnapshots(2000, 
 
 TEST(RaftNodeMemory, BelowBothLimitsNoSnapshot) { RunAndCheckSnapshots(1 << 20, false); }
 
-TEST(RaftNodeMemory, SnapshotBytesMustBePositive) {
+TEST(RaftNodeMemory, LimitsMustBePositive) {
   RaftNodeOptions o;
   o.id = 1;
   o.cluster_id = 1;
@@ -66,6 +66,10 @@ TEST(RaftNodeMemory, SnapshotBytesMustBePositive) {
   o.snapshot_bytes = 0;
   EXPECT_THAT(o.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
                                      HasSubstr("snapshot_bytes")));
+  o.snapshot_bytes = 1;
+  o.max_inflight_appends = 0;
+  EXPECT_THAT(o.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("max_inflight_appends")));
 }
 
 }  // namespace
