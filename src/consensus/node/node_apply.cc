@@ -56,6 +56,7 @@ absl::Status NodeImpl::ApplyItemNow(ApplyItem item) {
     snapshot_index_ = index;
     applied_bytes_ = 0;
     core_->OnApplied(index);
+    metrics_.applied_index->Set(static_cast<double>(index));
     // Proposals at or below the snapshot were decided elsewhere; whether
     // they are in it is unknown here.
     for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= index;) {

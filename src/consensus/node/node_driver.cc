@@ -1,5 +1,6 @@
-// The driver: ticks, proposal batching, Ready processing and persistence on
-// the core strand.
+// The driver: ticks and proposal deadlines, proposal batching and Ready
+// processing on the core strand; the persister (log appends, snapshots,
+// compaction) on the persist strand.
 #include <algorithm>
 #include <utility>
 
