@@ -51,11 +51,9 @@ void RestartedMemberReachesTheNewOne(std::uint64_t seed, bool compact) {
   const std::uint64_t add_index = c.node(leader)->Status().commit_index;
   std::vector<std::string> commands;
   for (int i = 0; i < (compact ? 30 : 3); ++i) commands.push_back(absl::StrCat("a", i));
-  std::uint64_t last = 0;
-  for (const auto& r : c.ProposeMany(leader, commands)) {
-    ASSERT_THAT(r.status(), IsOk());
-    last = std::max(last, r->index);
-  }
+  const absl::StatusOr<std::uint64_t> proposed = c.ProposeAll(leader, commands);
+  ASSERT_THAT(proposed.status(), IsOk());
+  const std::uint64_t last = *proposed;
   ASSERT_TRUE(c.WaitForApplied(last));
   c.RunFor(absl::Seconds(1));
   const std::uint64_t f = leader % 3 + 1;

@@ -35,11 +35,9 @@ void RunAndCheckSnapshots(std::uint64_t snapshot_bytes, bool expect_snapshot) {
     const std::uint64_t leader = c.WaitForLeader();
     ASSERT_NE(leader, 0u);
     const std::vector<std::string> commands = BigCommands();
-    std::uint64_t last = 0;
-    for (const auto& r : c.ProposeMany(leader, commands)) {
-      ASSERT_THAT(r.status(), IsOk());
-      last = std::max(last, r->index);
-    }
+    const absl::StatusOr<std::uint64_t> proposed = c.ProposeAll(leader, commands);
+    ASSERT_THAT(proposed.status(), IsOk());
+    const std::uint64_t last = *proposed;
     ASSERT_TRUE(c.WaitForApplied(last));
     c.RunFor(absl::Seconds(1));
     for (std::uint64_t id = 1; id <= 3; ++id) {

@@ -23,11 +23,9 @@ TEST(RaftNodeMetrics, ProposalsReadsLeadershipAndTheLog) {
   ASSERT_NE(leader, 0u);
   std::vector<std::string> commands;
   for (int i = 0; i < 10; ++i) commands.push_back(absl::StrCat("m", i));
-  std::uint64_t last = 0;
-  for (const auto& r : c.ProposeMany(leader, commands)) {
-    ASSERT_THAT(r.status(), IsOk());
-    last = std::max(last, r->index);
-  }
+  const absl::StatusOr<std::uint64_t> proposed = c.ProposeAll(leader, commands);
+  ASSERT_THAT(proposed.status(), IsOk());
+  const std::uint64_t last = *proposed;
   ASSERT_TRUE(c.WaitForApplied(last));
   ASSERT_THAT(c.ReadBarrier(leader).status(), IsOk());
   c.RunFor(absl::Seconds(1));

@@ -34,11 +34,9 @@ TEST(RaftNodeSnapshot, LaggingFollowerGetsSnapshotAfterRestart) {
     c.Crash(lagging);
     std::vector<std::string> commands;
     for (int i = 0; i < 60; ++i) commands.push_back(absl::StrCat("s", i));
-    std::uint64_t last = 0;
-    for (const auto& r : c.ProposeMany(leader, commands)) {
-      ASSERT_THAT(r.status(), IsOk());
-      last = std::max(last, r->index);
-    }
+    const absl::StatusOr<std::uint64_t> proposed = c.ProposeAll(leader, commands);
+    ASSERT_THAT(proposed.status(), IsOk());
+    const std::uint64_t last = *proposed;
     c.RunFor(absl::Seconds(1));
     EXPECT_GT(c.node(leader)->Status().snapshot_index, 0u);
     ASSERT_THAT(c.Start(lagging), IsOk());
@@ -83,11 +81,9 @@ TEST(RaftNodeSnapshot, RestartRestoresFromOwnSnapshot) {
     ASSERT_NE(leader, 0u);
     std::vector<std::string> commands;
     for (int i = 0; i < 35; ++i) commands.push_back(absl::StrCat("o", i));
-    std::uint64_t last = 0;
-    for (const auto& r : c.ProposeMany(leader, commands)) {
-      ASSERT_THAT(r.status(), IsOk());
-      last = std::max(last, r->index);
-    }
+    const absl::StatusOr<std::uint64_t> proposed = c.ProposeAll(leader, commands);
+    ASSERT_THAT(proposed.status(), IsOk());
+    const std::uint64_t last = *proposed;
     ASSERT_TRUE(c.WaitForApplied(last));
     c.RunFor(absl::Seconds(1));
     for (std::uint64_t id : c.ids()) c.Crash(id);

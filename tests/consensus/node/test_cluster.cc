@@ -1,5 +1,6 @@
 #include "consensus/node/test_cluster.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -245,6 +246,16 @@ absl::StatusOr<Applied> TestCluster::Propose(std::uint64_t id, std::string comma
                     timeout + absl::Seconds(1));
   if (!result.has_value()) return absl::InternalError("proposal never completed");
   return *std::move(result);
+}
+
+absl::StatusOr<std::uint64_t> TestCluster::ProposeAll(std::uint64_t id,
+                                                       std::vector<std::string> commands) {
+  std::uint64_t last = 0;
+  for (const auto& r : ProposeMany(id, std::move(commands))) {
+    if (!r.ok()) return r.status();
+    last = std::max(last, r->index);
+  }
+  return last;
 }
 
 std::vector<absl::StatusOr<Applied>> TestCluster::ProposeMany(std::uint64_t id,

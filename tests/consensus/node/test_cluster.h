@@ -95,6 +95,8 @@ class TestCluster {
   // Proposes all at once and runs until every one has completed.
   std::vector<absl::StatusOr<Applied>> ProposeMany(std::uint64_t id,
                                                    std::vector<std::string> commands);
+  // ProposeMany, then the highest index applied, or the first error.
+  absl::StatusOr<std::uint64_t> ProposeAll(std::uint64_t id, std::vector<std::string> commands);
   // Starts proposals without waiting for them.
   void ProposeAsync(std::uint64_t id, std::vector<std::string> commands);
   absl::StatusOr<std::uint64_t> ReadBarrier(std::uint64_t id, ReadConsistency consistency =
