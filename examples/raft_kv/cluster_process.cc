@@ -103,20 +103,18 @@ std::map<MemberId, std::string> Cluster::ClientAddresses(const std::vector<Membe
 cohort::Awaitable<bool> Cluster::Start(MemberId id, cohort::Clock& clock) {
   Member& m = members_.at(id);
   if (m.pid > 0) co_return false;
-  // Every member gets the real addresses (what it listens on and
-  // advertises) and dials each peer through the proxy link (id -> peer).
-  std::string peers, via;
+  // A member listens on its own real address and reaches each peer through
+  // the proxy link (id -> peer); its --peers list wins over the addresses
+  // the peers advertise, so every call stays on its link.
+  std::string peers;
   for (const auto& [other, o] : members_) {
-    absl::StrAppend(&peers, peers.empty() ? "" : ",", other, "=", Loopback(o.peer_port));
-    if (other == id) continue;
-    absl::StrAppend(&via, via.empty() ? "" : ",", other, "=",
-                    Loopback(proxy_.ListenPort(links_.at({id, other}))));
+    const int port = other == id ? o.peer_port : proxy_.ListenPort(links_.at({id, other}));
+    absl::StrAppend(&peers, peers.empty() ? "" : ",", other, "=", Loopback(port));
   }
   const std::string dir = options_.dir;
   std::vector<std::string> args = {options_.server,
                                    "--id", absl::StrCat(id),
                                    "--peers", peers,
-                                   "--peers-via", via,
                                    "--data", absl::StrCat(dir, "/data", id),
                                    "--client-port", absl::StrCat(m.client_port),
                                    "--tick-ms", absl::StrCat(options_.tick_ms),

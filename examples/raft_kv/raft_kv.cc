@@ -4,7 +4,6 @@
 //           --data DIR --client-port P [--cluster-id C] [--tick-ms T]
 //           [--snapshot-entries N] [--threads N] [--election-ticks E]
 //           [--max-inflight M]
-//           [--peers-via 2=127.0.0.1:q2,3=127.0.0.1:q3]
 //
 // --snapshot-entries (default 1000, small so that the example's tests
 // exercise snapshots) is how many applied entries trigger a snapshot and log
@@ -19,10 +18,10 @@
 // --election-ticks (default 10): a follower campaigns after a random
 // [E, 2E) ticks without a leader; the election timeout is E x --tick-ms.
 //
-// --peers-via dials the listed members through other addresses (a proxy per
-// link, as the cluster tests do to cut links) while every member still
-// listens on and advertises its --peers address (see routed_transport.h for
-// why --peers alone cannot route through a proxy).
+// --peers may differ per member: a member listens on its own entry and dials
+// the others where its list says (the cluster tests point each link at a
+// fault-injecting proxy); the addresses it is given win over those peers
+// advertise.
 //
 // Peers talk Raft on their --peers addresses; clients call kv.Put, kv.Get,
 // kv.Delete, kv.Cas and kv.Status on 127.0.0.1:P (see kv_client.h). A
@@ -54,7 +53,6 @@
 #include "kv_client.h"
 #include "kv_codec.h"
 #include "kv_state_machine.h"
-#include "routed_transport.h"
 
 namespace {
 
@@ -119,7 +117,6 @@ struct Flags {
   int threads = 1;
   std::uint64_t max_inflight = 256;
   int election_ticks = 10;
-  std::string peers_via;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -135,7 +132,6 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (flag == "--threads") f->threads = std::atoi(value.c_str());
     else if (flag == "--max-inflight") f->max_inflight = std::strtoull(value.c_str(), nullptr, 10);
     else if (flag == "--election-ticks") f->election_ticks = std::atoi(value.c_str());
-    else if (flag == "--peers-via") f->peers_via = value;
     else if (flag == "--snapshot-entries")
       f->snapshot_entries = std::strtoull(value.c_str(), nullptr, 10);
     else return false;
@@ -157,7 +153,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --id N --peers 1=host:port,... --data DIR --client-port P "
                  "[--cluster-id C] [--tick-ms T] [--snapshot-entries N] [--threads N] "
-                 "[--election-ticks E] [--max-inflight M] [--peers-via ID=host:port,...]\n",
+                 "[--election-ticks E] [--max-inflight M]\n",
                  argv[0]);
     return 2;
   }
@@ -166,22 +162,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raft_kv: --peers must list this member's id %llu\n",
                  static_cast<unsigned long long>(flags.id));
     return 2;
-  }
-  std::map<std::string, std::string> routes;
-  if (!flags.peers_via.empty()) {
-    auto via = raft_kv::ParseMembers(flags.peers_via);
-    if (!via.has_value()) {
-      std::fprintf(stderr, "raft_kv: --peers-via must look like 2=127.0.0.1:7102,3=...\n");
-      return 2;
-    }
-    for (const auto& [id, address] : *via) {
-      if (peers->count(id) == 0 || id == flags.id) {
-        std::fprintf(stderr, "raft_kv: --peers-via names %llu, which is not another member\n",
-                     static_cast<unsigned long long>(id));
-        return 2;
-      }
-      routes[peers->at(id)] = address;
-    }
   }
   // Debian's abseil is built with its mutex deadlock detector on: every lock
   // takes a process-wide graph lock. A production server turns it off.
@@ -207,7 +187,6 @@ int main(int argc, char** argv) {
   options.snapshot_threshold = flags.snapshot_entries;
   options.election_ticks = flags.election_ticks;
   options.max_inflight_appends = flags.max_inflight;
-  raft_kv::RoutedTransport routed(**peer_transport, std::move(routes));
   // The log's fsyncs get a thread of their own (RaftNodeOptions::disk_executor).
   asio::io_context disk;
   auto disk_work = asio::make_work_guard(disk);
@@ -217,7 +196,7 @@ int main(int argc, char** argv) {
   cohort::InMemoryMetrics metrics;
   cohort::Context node_context = real.context();
   node_context.metrics = &metrics;
-  auto node = cohort::consensus::NewRaftNode(node_context, options, routed, sm);
+  auto node = cohort::consensus::NewRaftNode(node_context, options, **peer_transport, sm);
   if (!node.ok()) return Fail("options", node.status());
   if (absl::Status s = (*node)->Start(); !s.ok()) return Fail("start", s);
 
