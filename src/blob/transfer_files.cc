@@ -38,25 +38,30 @@ absl::StatusOr<SourceFile> OpenSourceFile(const std::string& path) {
   return file;
 }
 
+absl::Status PreadExactly(int fd, char* dest, std::uint64_t offset, std::uint64_t size) {
+  std::uint64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, dest + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return FileError("pread", "of the file to upload", errno);
+    }
+    if (n == 0) {
+      return absl::DataLossError(absl::StrCat("the file to upload ended at ", offset + done,
+                                              " bytes, before ", offset + size,
+                                              ": it changed during the upload"));
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 Awaitable<absl::StatusOr<std::string>> ReadFileRange(asio::thread_pool& pool, int fd,
                                                      std::uint64_t offset, std::uint64_t size) {
   auto read = [fd, offset, size]() -> absl::StatusOr<std::string> {
     std::string data(size, '\0');
-    std::uint64_t done = 0;
-    while (done < size) {
-      const ssize_t n =
-          ::pread(fd, data.data() + done, size - done, static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return FileError("pread", "of the file to upload", errno);
-      }
-      if (n == 0) {
-        return absl::DataLossError(absl::StrCat("the file to upload ended at ", offset + done,
-                                                " bytes, before ", offset + size,
-                                                ": it changed during the upload"));
-      }
-      done += static_cast<std::uint64_t>(n);
-    }
+    absl::Status status = PreadExactly(fd, data.data(), offset, size);
+    if (!status.ok()) return status;
     return data;
   };
   absl::StatusOr<std::string> data = co_await Offload(pool, std::move(read));

@@ -26,6 +26,11 @@ struct SourceFile {
 // kNotFound when missing; kInternal (with errno) for other failures.
 absl::StatusOr<SourceFile> OpenSourceFile(const std::string& path);
 
+// Reads `size` bytes at `offset` of `fd` into `dest`, on the calling thread
+// (kInternal, or kDataLoss when the file is shorter than expected: it changed
+// during the upload).
+absl::Status PreadExactly(int fd, char* dest, std::uint64_t offset, std::uint64_t size);
+
 // `size` bytes at `offset` of `fd`, read on `pool` (kInternal, or kDataLoss
 // when the file is shorter than expected: it changed during the upload).
 Awaitable<absl::StatusOr<std::string>> ReadFileRange(asio::thread_pool& pool, int fd,

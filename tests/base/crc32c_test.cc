@@ -1,6 +1,7 @@
 #include "cohort/base/crc32c.h"
 
 #include <string>
+#include <vector>
 
 #include "base/internal/crc32c_portable.h"
 #include "cohort/base/random.h"
@@ -42,6 +43,40 @@ TEST(Crc32cTest, HardwareAndPortableAgreeOnRandomInputs) {
     const std::size_t skip = data.empty() ? 0 : random.Uniform(data.size());
     EXPECT_EQ(Extend(seed, data.data() + skip, data.size() - skip),
               internal::ExtendPortable(seed, data.data() + skip, data.size() - skip));
+  }
+}
+
+std::string RandomBytes(std::size_t size, std::uint64_t seed) {
+  Random random(seed);
+  std::string out(size, '\0');
+  for (char& c : out) c = static_cast<char>(random.Next64());
+  return out;
+}
+
+TEST(Crc32cTest, LargeBuffersAgreeWithThePortableVersion) {
+  // Around the block sizes of the interleaved streams (3 x 256 and
+  // 3 x 8192 bytes), and part-sized.
+  const std::vector<std::size_t> sizes = {0,     1,     767,   768,   769,   1000,
+                                          24575, 24576, 24577, 50000, 74000, (1 << 20) + 13};
+  Random random(20261127);
+  for (std::size_t size : sizes) {
+    const std::string data = RandomBytes(size + 8, size);
+    for (int round = 0; round < 4; ++round) {
+      const std::size_t skip = random.Uniform(8);  // unaligned starts
+      const auto seed = static_cast<std::uint32_t>(random.Next64());
+      EXPECT_EQ(Extend(seed, data.data() + skip, size),
+                internal::ExtendPortable(seed, data.data() + skip, size))
+          << size << " bytes from " << skip;
+    }
+  }
+}
+
+TEST(Crc32cTest, LargeInputsExtendedInPiecesEqualTheWhole) {
+  const std::string data = RandomBytes(200000, 7);
+  const std::uint32_t whole = Value(data);
+  for (std::size_t cut : {1u, 767u, 8192u, 24577u, 100000u, 199999u}) {
+    const std::uint32_t first = Extend(0, data.data(), cut);
+    EXPECT_EQ(Extend(first, data.data() + cut, data.size() - cut), whole) << cut;
   }
 }
 

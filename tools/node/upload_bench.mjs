@@ -1,6 +1,7 @@
 // The AWS SDK side of cohort's upload benchmark (bench/blob/s3_upload_bench.cc):
 // uploads a file from disk with @aws-sdk/lib-storage's Upload and prints one
-// JSON line: wall seconds, client CPU seconds (process.cpuUsage) and peak RSS.
+// JSON line: wall seconds, client CPU seconds of the upload (process.cpuUsage
+// from just before it), of the whole process (start-up included) and peak RSS.
 //
 //   node upload_bench.mjs <endpoint> <bucket> <key> <file> <part-size> <queue-size>
 import { createReadStream } from 'node:fs';
@@ -29,8 +30,10 @@ const upload = new Upload({
 await upload.done();
 const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
+const total = process.cpuUsage();
 console.log(JSON.stringify({
   wall_s: wall,
   cpu_s: (cpu.user + cpu.system) / 1e6,
+  process_cpu_s: (total.user + total.system) / 1e6,
   peak_rss_mib: process.resourceUsage().maxRSS / 1024,
 }));

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -51,11 +52,15 @@ struct HttpRequest {
   // The body, when it is in memory.
   std::string body{};
   // The body, shared instead of copied (a multipart upload's part, kept by
-  // the request for its retries). Used instead of `body` when set.
-  std::shared_ptr<const std::string> shared_body{};
+  // the request for its retries): used instead of `body` when
+  // `shared_body_owner` is set, which keeps `shared_body` valid.
+  std::shared_ptr<const void> shared_body_owner{};
+  std::string_view shared_body{};
 
-  // The in-memory body: `*shared_body` when set, else `body`.
-  const std::string& InMemoryBody() const { return shared_body ? *shared_body : body; }
+  // The in-memory body: `shared_body` when it has an owner, else `body`.
+  std::string_view InMemoryBody() const {
+    return shared_body_owner ? shared_body : std::string_view(body);
+  }
   // The body as a stream of `body_size` bytes, instead of `body`.
   BodySource body_source{};
   std::uint64_t body_size = 0;

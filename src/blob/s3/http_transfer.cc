@@ -56,7 +56,7 @@ std::size_t CurlReadCallback(char* buffer, std::size_t size, std::size_t count, 
     }
     return *n;
   }
-  const std::string& body = t->request->InMemoryBody();
+  const std::string_view body = t->request->InMemoryBody();
   const std::size_t n = std::min(capacity, body.size() - t->body_offset);
   std::memcpy(buffer, body.data() + t->body_offset, n);
   t->body_offset += n;

@@ -124,7 +124,7 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
     if (!request->payload_sha256.empty()) {
       params.payload_hash = request->payload_sha256;
     } else {
-      COHORT_CO_ASSIGN_OR_RETURN(params.payload_hash, Sha256Hex(request->body));
+      COHORT_CO_ASSIGN_OR_RETURN(params.payload_hash, Sha256Hex(request->Body()));
     }
   } else {
     params.payload_hash = kUnsignedPayload;
@@ -136,7 +136,12 @@ Awaitable<absl::StatusOr<HttpResponse>> S3Client::Attempt(
   http.url = Url(request->bucket, request->key, request->query);
   http.headers = std::move(signable.headers);
   // Aliases the request's body: a part of a multipart upload is not copied.
-  http.shared_body = std::shared_ptr<const std::string>(request, &request->body);
+  if (request->shared_body_owner) {
+    http.shared_body_owner = request->shared_body_owner;
+  } else {
+    http.shared_body_owner = request;
+  }
+  http.shared_body = request->Body();
   http.body_sink = request->body_sink;
   http.deadline = request->deadline;
   absl::StatusOr<HttpResponse> response = co_await http_->Send(std::move(http));

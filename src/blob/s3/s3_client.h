@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,6 +58,11 @@ struct S3Request {
   std::vector<QueryParam> query{};
   std::vector<HttpHeader> headers{};
   std::string body{};
+  // A body that lives elsewhere (a part in a pooled buffer), sent instead of
+  // `body` when `shared_body_owner` is set, without a copy; the owner keeps
+  // `shared_body` valid for every attempt. Default: none.
+  std::shared_ptr<const void> shared_body_owner{};
+  std::string_view shared_body{};
   // Streams the response body (on the HTTP worker thread). A request with a
   // sink is retried only when it was never sent, since a retry would stream
   // the body again. Default: collected in HttpResponse::body.
@@ -68,9 +74,9 @@ struct S3Request {
   bool unsigned_payload = false;
   // Per attempt. Default: none.
   absl::Time deadline = absl::InfiniteFuture();
-  // The hex SHA-256 of `body`, when the caller computed it already (in the
-  // same pass as a checksum): signing then does not hash the body again, on
-  // any attempt. Default: empty (hashed when signed).
+  // The hex SHA-256 of the body (Body()), when the caller computed it
+  // already (in the same pass as a checksum): signing then does not hash the
+  // body again, on any attempt. Default: empty (hashed when signed).
   std::string payload_sha256{};
   // Checks a 2xx answer before it counts as one: a non-OK status fails the
   // attempt, and kUnavailable (a truncated or malformed body, a 200 carrying
@@ -78,6 +84,11 @@ struct S3Request {
   // request is idempotent, and returned otherwise. Called on the awaiting
   // coroutine's executor. Default: every 2xx answer is accepted.
   std::function<absl::Status(const HttpResponse&)> check_response{};
+
+  // The body to send: `shared_body` when it has an owner, else `body`.
+  std::string_view Body() const {
+    return shared_body_owner ? shared_body : std::string_view(body);
+  }
 };
 
 class S3Client {

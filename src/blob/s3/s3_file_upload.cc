@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "blob/offload.h"
+#include "blob/s3/part_body.h"
 #include "blob/s3/s3_storage_impl.h"
 #include "blob/s3/s3_upload.h"
 #include "blob/transfer_files.h"
@@ -131,10 +133,17 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::UploadFile(std::string path
     };
   }
 
-  PartReader read = [&pool, fd](std::uint64_t offset,
-                                std::uint64_t size) -> Awaitable<absl::StatusOr<std::string>> {
-    absl::StatusOr<std::string> data = co_await internal::ReadFileRange(pool, fd, offset, size);
-    co_return data;
+  // Each part is read and digested on `pool`'s thread, a block at a time
+  // (FillPart), straight into a reused buffer.
+  PartReader read = [&pool, fd](PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
+    auto fill = [fd, request = std::move(request)]() -> absl::StatusOr<PartBody> {
+      auto read_block = [&](char* dest, std::uint64_t at, std::size_t n) {
+        return internal::PreadExactly(fd, dest, request.offset + at, n);
+      };
+      return FillPart(*request.pool, request.size, request.digests, read_block);
+    };
+    absl::StatusOr<PartBody> body = co_await internal::Offload(pool, std::move(fill));
+    co_return body;
   };
   absl::StatusOr<std::string> etag =
       co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <list>
-#include <optional>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -15,9 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "blob/digest.h"
-#include "blob/s3/crypto.h"
 #include "blob/s3/s3_xml.h"
-#include "cohort/base/crc32c.h"
 #include "cohort/base/status.h"
 
 namespace cohort::blob::s3 {
@@ -84,38 +81,33 @@ Awaitable<absl::StatusOr<std::string>> CreateMultipartUpload(UploadTarget target
   co_return std::move(result.upload_id);
 }
 
+PartDigestKinds DigestKindsFor(PartChecksum checksum, bool sign_payload) {
+  if (checksum == PartChecksum::kContentMd5) return PartDigestKinds{.md5 = true};
+  return PartDigestKinds{.crc32c = true, .sha256 = sign_payload};
+}
+
 Awaitable<absl::StatusOr<std::string>> UploadPart(UploadTarget target, std::string upload_id,
-                                                  int number, std::string body,
+                                                  int number, PartBody body,
                                                   PartChecksum checksum, absl::Time deadline) {
   S3Request r = NewRequest(target, "UploadPart", "PUT", std::move(upload_id));
   r.query.insert(r.query.begin(), QueryParam("partNumber", absl::StrCat(number)));
-  std::string md5;
+  // Usually computed already, in the pass that filled the part; computed once
+  // here otherwise, and reused by every attempt.
+  COHORT_CO_RETURN_IF_ERROR(
+      CompleteDigests(body, DigestKindsFor(checksum, target.client->options().sign_payload)));
+  const std::string md5 = body.md5_hex;
   if (checksum == PartChecksum::kContentMd5) {
-    md5 = internal::Md5Hex(body);
     r.headers.push_back({"Content-MD5", Base64OfHex(md5)});
     r.unsigned_payload = true;  // the signed Content-MD5 already covers the body
   } else {
-    // One pass for both digests, a cache-sized block at a time, so that the
-    // SHA-256 of the signature reads what the CRC32C just brought in, and
-    // is computed once for every attempt.
-    std::uint32_t crc = 0;
-    std::optional<Sha256Hasher> sha;
-    if (target.client->options().sign_payload) sha.emplace();
-    constexpr std::size_t kBlock = 64 << 10;
-    for (std::size_t at = 0; at < body.size(); at += kBlock) {
-      const std::string_view block = std::string_view(body).substr(at, kBlock);
-      crc = crc32c::Extend(crc, block.data(), block.size());
-      if (sha) sha->Update(block);
-    }
-    if (sha) {
-      COHORT_CO_ASSIGN_OR_RETURN(const std::string digest, sha->Finish());
-      r.payload_sha256 = HexEncode(digest);
-    }
+    r.payload_sha256 = std::move(body.sha256_hex);
+    const std::uint32_t crc = *body.crc32c;
     const char bytes[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
                            static_cast<char>(crc >> 8), static_cast<char>(crc)};
     r.headers.push_back({"x-amz-checksum-crc32c", absl::Base64Escape(absl::string_view(bytes, 4))});
   }
-  r.body = std::move(body);
+  r.shared_body_owner = std::move(body.owner);
+  r.shared_body = body.bytes;
   r.deadline = deadline;
   r.operation = absl::StrCat("UploadPart ", number, " of");
   // A part sent again replaces itself: an answer without an ETag is retried.
@@ -280,7 +272,7 @@ struct PartScheduler::Shared {
 namespace {
 
 Awaitable<void> RunPart(std::shared_ptr<PartScheduler::Shared> shared, UploadTarget target,
-                        std::string upload_id, int number, std::string body, PartChecksum checksum,
+                        std::string upload_id, int number, PartBody body, PartChecksum checksum,
                         absl::Time deadline);
 
 }  // namespace
@@ -328,7 +320,7 @@ Awaitable<absl::Status> PartScheduler::WaitForSlot() {
   co_return first_error_;
 }
 
-void PartScheduler::Start(int number, std::string body) {
+void PartScheduler::Start(int number, PartBody body) {
   ++in_flight_;
   asio::cancellation_signal& signal = shared_->signals.emplace_back();
   asio::co_spawn(executor_,
@@ -362,9 +354,9 @@ Awaitable<absl::StatusOr<std::vector<UploadedPart>>> PartScheduler::Finish() {
 namespace {
 
 Awaitable<void> RunPart(std::shared_ptr<PartScheduler::Shared> shared, UploadTarget target,
-                        std::string upload_id, int number, std::string body, PartChecksum checksum,
+                        std::string upload_id, int number, PartBody body, PartChecksum checksum,
                         absl::Time deadline) {
-  const std::uint64_t size = body.size();
+  const std::uint64_t size = body.bytes.size();
   absl::StatusOr<std::string> etag = co_await UploadPart(
       std::move(target), std::move(upload_id), number, std::move(body), checksum, deadline);
   UploadedPart part{number, etag.ok() ? *etag : std::string(), size};

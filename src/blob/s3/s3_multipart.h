@@ -4,8 +4,9 @@
 // UploadPart, CompleteMultipartUpload, AbortMultipartUpload and ListParts are
 // idempotent (a part re-sent replaces itself), so the S3Client's RetryPolicy
 // retries each failed part on its own. Each part carries its checksum
-// (Content-MD5 by default) and the ETag S3 answers is compared with the MD5 of
-// the part: a mismatch is kDataLoss.
+// (x-amz-checksum-crc32c by default; with Content-MD5, the ETag S3 answers is
+// compared with the MD5 of the part: a mismatch is kDataLoss). Part bodies
+// are shared, not copied, by every attempt (part_body.h).
 //
 // Thread-safety: the free functions may run concurrently. A PartScheduler
 // belongs to one coroutine at a time, and its executor must not run handlers
@@ -22,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "blob/s3/part_body.h"
 #include "blob/s3/s3_client.h"
 #include "cohort/base/async.h"
 #include "cohort/blob/blob_storage.h"
@@ -70,9 +72,14 @@ absl::StatusOr<std::uint64_t> ChoosePartSize(std::uint64_t wanted, std::uint64_t
 Awaitable<absl::StatusOr<std::string>> CreateMultipartUpload(UploadTarget target,
                                                              std::vector<HttpHeader> headers,
                                                              absl::Time deadline);
-// The part's ETag (checked against its MD5 for kContentMd5).
+// The digests a part's request needs with `checksum` (and the SHA-256 of a
+// signed payload).
+PartDigestKinds DigestKindsFor(PartChecksum checksum, bool sign_payload);
+
+// The part's ETag (checked against its MD5 for kContentMd5). The digests
+// `body` lacks are computed first (DigestKindsFor).
 Awaitable<absl::StatusOr<std::string>> UploadPart(UploadTarget target, std::string upload_id,
-                                                  int number, std::string body,
+                                                  int number, PartBody body,
                                                   PartChecksum checksum, absl::Time deadline);
 // The object's ETag. `headers`: conditions (If-None-Match / If-Match).
 // Malformed answers and a 200 with an <Error> body are retried (Complete is
@@ -139,7 +146,7 @@ class PartScheduler {
   // first failure of any part so far (the upload should stop).
   Awaitable<absl::Status> WaitForSlot();
   // Starts sending part `number`; call after WaitForSlot returned OK.
-  void Start(int number, std::string body);
+  void Start(int number, PartBody body);
   // Cancels the parts in flight (they fail with kCancelled); Finish still
   // has to be awaited.
   void CancelAll();

@@ -1,5 +1,7 @@
 #include "blob/s3/s3_storage.h"
 
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -142,10 +144,15 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
     plan.object_headers = ObjectHeaders(stored);
     plan.conditions = Conditions(options);
     plan.scheduler = Scheduler(options.deadline, data.size(), options.progress);
-    // Parts are copied out of `data`, which the caller keeps alive.
-    PartReader read = [data](std::uint64_t offset,
-                             std::uint64_t size) -> Awaitable<absl::StatusOr<std::string>> {
-      co_return std::string(data.substr(offset, size));
+    // Parts are copies: the caller keeps `data` alive only until Put
+    // returns, and a part cancelled with its upload may still be sending
+    // then.
+    PartReader read = [data](PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
+      auto copy = [&](char* dest, std::uint64_t at, std::size_t n) {
+        std::memcpy(dest, data.data() + request.offset + at, n);
+        return absl::OkStatus();
+      };
+      co_return FillPart(*request.pool, request.size, request.digests, copy);
     };
     absl::StatusOr<std::string> done =
         co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));

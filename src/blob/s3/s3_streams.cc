@@ -102,7 +102,7 @@ Awaitable<absl::Status> S3Writer::Flush(bool final) {
       part.assign(buffer_, 0, o.part_size);
       buffer_.erase(0, o.part_size);
     }
-    scheduler_->Start(next_part_++, std::move(part));
+    scheduler_->Start(next_part_++, PartBodyOf(std::move(part)));
   }
   co_return absl::OkStatus();
 }

@@ -51,6 +51,10 @@ Awaitable<absl::StatusOr<std::string>> RunMultipartUpload(UploadTarget target, M
   if (!plan.completed.empty() && plan.scheduler.progress) {
     plan.scheduler.progress(scheduler.bytes_done(), plan.total);
   }
+  // One buffer per part in flight, reused from part to part.
+  auto pool = std::make_shared<PartBufferPool>(plan.scheduler.concurrency);
+  const PartDigestKinds digests =
+      DigestKindsFor(plan.scheduler.checksum, target.client->options().sign_payload);
   absl::Status failure;
   for (std::uint64_t i = 0; i < parts && failure.ok(); ++i) {
     const int number = static_cast<int>(i + 1);
@@ -59,7 +63,8 @@ Awaitable<absl::StatusOr<std::string>> RunMultipartUpload(UploadTarget target, M
     if (!failure.ok()) break;
     const std::uint64_t offset = i * plan.part_size;
     const std::uint64_t size = std::min(plan.part_size, plan.total - offset);
-    absl::StatusOr<std::string> body = co_await read(offset, size);
+    PartRequest request{.offset = offset, .size = size, .digests = digests, .pool = pool};
+    absl::StatusOr<PartBody> body = co_await read(std::move(request));
     if (!body.ok()) {
       failure = body.status();
       break;

@@ -5,18 +5,31 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "blob/s3/part_body.h"
 #include "blob/s3/s3_multipart.h"
 #include "cohort/base/async.h"
 
 namespace cohort::blob::s3 {
 
-// Returns bytes [offset, offset + size) of the source.
-using PartReader =
-    std::function<Awaitable<absl::StatusOr<std::string>>(std::uint64_t offset, std::uint64_t size)>;
+// What a PartReader is asked for.
+struct PartRequest {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  // The digests to compute while reading (FillPart); those left out are
+  // computed before sending.
+  PartDigestKinds digests{};
+  // Where the part's buffer comes from; sized for the upload's concurrency.
+  std::shared_ptr<PartBufferPool> pool{};
+};
+
+// Returns bytes [offset, offset + size) of the source, usually through
+// FillPart(*request.pool, request.size, request.digests, ...).
+using PartReader = std::function<Awaitable<absl::StatusOr<PartBody>>(PartRequest request)>;
 
 struct MultipartPlan {
   std::uint64_t total = 0;

@@ -1,6 +1,7 @@
 // Multipart uploads and parallel downloads against s3rver, directly and
 // through the fault-injecting proxy: round trips around the part-size
 // boundaries, progress, the concurrency bound, per-part retry and abort.
+#include <filesystem>
 #include <vector>
 
 #include "cohort/blob/transfer.h"
@@ -13,6 +14,7 @@ namespace {
 using ::cohort::testing::IsOk;
 using ::cohort::testing::IsOkAndHolds;
 using ::cohort::testing::StatusIs;
+using ::testing::HasSubstr;
 
 class MultipartTest : public MultipartFixture {};
 
@@ -177,6 +179,26 @@ TEST_F(MultipartTest, ResetPartIsRetriedOnItsOwn) {
   EXPECT_EQ(proxy.PartAttempts(3), 1);
   EXPECT_EQ(proxy.PartAttempts(4), 1);
   EXPECT_TRUE(Run(storage->Get(K("r"), {})).value() == data);
+}
+
+// Parts are read with pread, not mmap: a file cut short by someone else
+// while it is being uploaded fails the upload with kDataLoss instead of
+// killing the process with SIGBUS.
+TEST_F(MultipartTest, FileTruncatedDuringTheUploadIsDataLoss) {
+  FaultProxy proxy(Endpoint());
+  auto storage = Open(proxy.url());
+  const std::string path = WriteFile("t", RandomBytes(12 * kMiB, 18));
+  TransferOptions options;
+  options.part_size = 5 * kMiB;
+  options.concurrency = 1;  // part 2 is read after part 1 is acknowledged
+  options.progress = [&path](std::uint64_t, std::uint64_t) {
+    std::filesystem::resize_file(path, 1 * kMiB);
+  };
+  EXPECT_THAT(Run(UploadFile(*storage, path, K("t"), options)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("changed during the upload")));
+  EXPECT_EQ(proxy.PartAttempts(2), 0);
+  EXPECT_EQ(proxy.RequestsWith("POST", "uploadId"), 0);  // never completed
+  EXPECT_THAT(Run(storage->Stat(K("t"))), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(MultipartTest, PartFailingEveryRetryAbortsTheUpload) {
