@@ -4,7 +4,7 @@
 //   0      2     magic 0xC0 0x4F
 //   2      1     format version (kFrameVersion)
 //   3      1     frame type (FrameType)
-//   4      4     flags (reserved for the RPC layer; carried as is)
+//   4      4     flags (for the RPC layer: kFrameFlagOneWay; others zero)
 //   8      8     correlation id (matches a response to its request)
 //   16     4     payload length in bytes
 //   20     4     masked CRC32C of the payload
@@ -45,6 +45,10 @@ enum class FrameType : std::uint8_t {
   kPong = 5,
   kGoAway = 6,  // the sender is draining: no new requests on this connection
 };
+
+// On a kRequest frame: the caller expects no response (Transport::Send);
+// the correlation id is 0 and the server answers nothing, not even errors.
+inline constexpr std::uint32_t kFrameFlagOneWay = 1;
 
 struct FrameHeader {
   FrameType type = FrameType::kRequest;

@@ -184,6 +184,29 @@ struct SimulatedNetwork::State : std::enable_shared_from_this<SimulatedNetwork::
         asio::bind_cancellation_slot(serving.signal->slot(), asio::detached));
   }
 
+  // A one-way message: the handler runs, its result goes nowhere.
+  void DeliverMessage(const std::string& caller, const std::string& callee,
+                      const std::string& method, const std::string& message,
+                      const CallOptions& options) {
+    auto node = Find(callee);
+    if (node == nullptr || !node->Accepts()) return;
+    auto handler = node->handlers.find(method);
+    if (handler == node->handlers.end()) return;
+    const std::uint64_t serve_id = node->next_serve_id++;
+    Serving& serving = node->serving[serve_id];
+    serving.caller = caller;
+    serving.signal = std::make_unique<asio::cancellation_signal>();
+    asio::co_spawn(
+        executor,
+        [node, serve_id, fn = handler->second, method, message, caller,
+         options]() -> Awaitable<void> {
+          ServerCall call{method, PeerIdentity{caller, ""}, options.trace, options.deadline};
+          (void)co_await fn(call, message);
+          node->serving.erase(serve_id);
+        },
+        asio::bind_cancellation_slot(serving.signal->slot(), asio::detached));
+  }
+
   void DeliverCancel(const std::string& caller, const std::string& callee,
                      std::uint64_t call_id) {
     auto node = Find(callee);
@@ -272,6 +295,27 @@ class SimulatedEndpoint final : public Transport {
       co_return gave_up;
     }
     co_return result;
+  }
+
+  absl::Status Send(std::string_view peer, std::string_view method, std::string message,
+                    const CallOptions& options) override {
+    if (!node_->Accepts()) {
+      return MarkNotSent(absl::UnavailableError(
+          absl::StrCat("node ", node_->address, " is down or shutting down")));
+    }
+    if (net_->Find(peer) == nullptr) {
+      return MarkNotSent(absl::UnavailableError(
+          absl::StrCat("no route from ", node_->address, " to ", AsString(peer))));
+    }
+    if (options.deadline <= net_->clock.Now()) {
+      return MarkNotSent(absl::DeadlineExceededError(absl::StrCat(
+          "message to ", AsString(peer), " not sent: its deadline had already passed")));
+    }
+    const std::string caller = node_->address, callee = AsString(peer);
+    net_->Transmit(caller, callee,
+                   [net = net_, caller, callee, m = AsString(method), msg = std::move(message),
+                    options] { net->DeliverMessage(caller, callee, m, msg, options); });
+    return absl::OkStatus();
   }
 
   Awaitable<void> Shutdown(absl::Time deadline) override {

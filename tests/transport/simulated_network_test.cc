@@ -221,6 +221,43 @@ TEST_F(SimulatedNetworkTest, ShutdownDrainsThenRefuses) {
   EXPECT_TRUE(WasNotSent(refused.status()));
 }
 
+TEST_F(SimulatedNetworkTest, OneWayMessagesRunTheHandlerAndAnswerNothing) {
+  auto a = Node("a"), b = Node("b"), c = Node("c");
+  Echo(*b);
+  const CallOptions within{.deadline = clock_.Now() + absl::Seconds(1)};
+  ASSERT_THAT(a->Send("b", "echo", "one", within), IsOk());
+  ASSERT_THAT(a->Send("b", "nope", "dropped there", within), IsOk());
+  testing::RunUntilIdle(io_, clock_);
+  EXPECT_EQ(handled_, 1);
+  EXPECT_EQ(last_peer_, "a");
+  // One hop each, no answers.
+  EXPECT_EQ(net_.stats().sent, 2u);
+  EXPECT_EQ(net_.stats().delivered, 2u);
+
+  // Partitions and loss drop messages silently, as they drop calls.
+  net_.Partition({"a"}, {"b"});
+  ASSERT_THAT(a->Send("b", "echo", "cut off", within), IsOk());
+  net_.Heal();
+  ASSERT_THAT(net_.SetLink("c", "b", {.loss = 1.0}), IsOk());
+  ASSERT_THAT(c->Send("b", "echo", "lost", within), IsOk());
+  testing::RunUntilIdle(io_, clock_);
+  EXPECT_EQ(handled_, 1);
+  EXPECT_EQ(net_.stats().blocked, 1u);
+  EXPECT_EQ(net_.stats().lost, 1u);
+
+  // What cannot leave says so, marked not sent.
+  absl::Status no_route = a->Send("zz", "echo", "x", within);
+  EXPECT_THAT(no_route, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("no route")));
+  EXPECT_TRUE(WasNotSent(no_route));
+  absl::Status late = a->Send("b", "echo", "x", CallOptions{.deadline = clock_.Now()});
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_TRUE(WasNotSent(late));
+  net_.Crash("a");
+  absl::Status crashed = a->Send("b", "echo", "x", within);
+  EXPECT_THAT(crashed, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(WasNotSent(crashed));
+}
+
 TEST_F(SimulatedNetworkTest, RejectsBadLinkOptions) {
   EXPECT_THAT(net_.SetDefaultLink({.loss = 1.5}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("loss")));

@@ -176,6 +176,33 @@ TEST_F(TcpFaultsTest, MalformedRequestEndsOnlyThatCall) {
   EXPECT_EQ(response->body, "next");
 }
 
+TEST_F(TcpFaultsTest, OneWayRequestsGetNoAnswerEvenWhenMalformed) {
+  RawClient raw(server_->address());
+  RpcRequest note;
+  note.method = "echo";
+  note.body = "one way";
+  std::string payload, frames;
+  EncodeRequest(note, &payload);
+  ASSERT_TRUE(AppendFrame(FrameType::kRequest, kFrameFlagOneWay, 0, payload, &frames).ok());
+  ASSERT_TRUE(AppendFrame(FrameType::kRequest, kFrameFlagOneWay, 0, "\xff\xff\xff", &frames).ok());
+  raw.Write(frames + RequestFrame(9, "echo", "answered"));
+  // The only frame back is the call's answer.
+  Frame only = raw.ReadFrame();
+  EXPECT_EQ(only.header.correlation_id, 9u);
+  auto response = DecodeResponse(only.payload);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->body, "answered");
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().calls_served == 2; }));
+}
+
+TEST_F(TcpFaultsTest, CallIdsReservedForOneWayMessagesCloseTheConnection) {
+  RawClient raw(server_->address());
+  raw.Write(RequestFrame(std::uint64_t{1} << 63, "echo", "x"));
+  EXPECT_EQ(raw.ReadUntilClosed(), "");
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().protocol_errors == 1; }));
+  ExpectStillServing();
+}
+
 TEST_F(TcpFaultsTest, PingIsAnswered) {
   RawClient raw(server_->address());
   std::string ping;

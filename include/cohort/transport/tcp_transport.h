@@ -141,7 +141,8 @@ struct TcpTransportOptions {
 // Counters since creation; read with TcpTransport::stats().
 struct TcpTransportStats {
   std::uint64_t calls_started = 0;
-  std::uint64_t calls_served = 0;
+  std::uint64_t messages_sent = 0;     // one-way, through Send
+  std::uint64_t calls_served = 0;      // including one-way messages handled
   std::uint64_t connections_opened = 0;   // outgoing, established
   std::uint64_t connect_failures = 0;     // outgoing, failed to establish
   std::uint64_t connections_accepted = 0;  // incoming, after the TLS handshake

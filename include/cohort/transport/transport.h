@@ -98,6 +98,27 @@ class Transport {
                                                       std::string request,
                                                       const CallOptions& options) = 0;
 
+  // Sends `method` to `peer` as a one-way message: the peer runs its handler
+  // and answers nothing; the handler's result is dropped there (failures are
+  // logged at debug level, a method with no handler once at warning level).
+  // For protocols that carry their own replies as messages (Raft, gossip),
+  // this saves the response frame and the bookkeeping of a pending call.
+  //
+  // Returns once the message is queued for `peer`, before it is written: OK
+  // means queued, not delivered. A message may still be lost if the
+  // connection fails afterwards, or dropped by a peer that is shutting down
+  // or over its limit of calls in flight; the protocol's own retransmission
+  // must cover that. Messages to one peer are delivered in the order sent
+  // while their connection lasts. Status codes (all marked "not sent"):
+  //   kUnavailable        no connection to `peer` can take it now (unknown
+  //                       or unreachable peer, backing off after a failed
+  //                       connect, this transport shut down).
+  //   kDeadlineExceeded   options.deadline had already passed.
+  //   kResourceExhausted  larger than the frame limit.
+  // Thread-safe; never blocks, and calls nothing back on the caller's stack.
+  virtual absl::Status Send(std::string_view peer, std::string_view method, std::string message,
+                            const CallOptions& options) = 0;
+
   // Stops accepting calls, lets handlers in flight finish until `deadline`,
   // then cancels the rest and fails outstanding outgoing calls with
   // kUnavailable. Idempotent.

@@ -1,6 +1,6 @@
-// Peer messages: sending Ready messages as raft.Step calls (snapshots as a
-// stream of chunk calls), delivering received ones to the core, and the
-// address book.
+// Peer messages: sending Ready messages as one-way raft.Step messages
+// (snapshots as a stream of acknowledged chunk calls), delivering received
+// ones to the core, and the address book.
 #include <spdlog/logger.h>
 
 #include <algorithm>
@@ -33,16 +33,6 @@ struct OutgoingSnapshot {
   raft::Message header{};
   std::string data{};
 };
-
-Awaitable<void> SendOne(std::shared_ptr<Link> link, transport::Transport& transport, Outgoing out,
-                        absl::Time deadline) {
-  transport::CallOptions options;
-  options.deadline = deadline;
-  auto result = co_await transport.Call(out.address, kRaftStepMethod, std::move(out.body), options);
-  absl::MutexLock lock(&link->mu);
-  if (link->node == nullptr) co_return;
-  link->node->OnSendResult(out.to, /*snapshot=*/false, result.status());
-}
 
 // One chunk at a time, so that a follower assembles in order and the
 // leader's memory holds one encoded chunk beside the snapshot.
@@ -109,10 +99,14 @@ void NodeImpl::SendMessages(std::vector<raft::Message> messages) {
       outgoing.push_back({m.to, it->second, EncodeEnvelope(options_.cluster_id, self, m)});
     }
   }
-  const absl::Time deadline = ctx_.clock->Now() + options_.send_timeout;
+  // One-way: Raft's answers are messages of their own, so a transport-level
+  // response would only cost a frame and a pending call per message. A
+  // message lost after it was queued is covered by the core's retries.
+  transport::CallOptions options;
+  options.deadline = ctx_.clock->Now() + options_.send_timeout;
   for (Outgoing& out : outgoing) {
-    asio::co_spawn(ctx_.executor, SendOne(link_, transport_, std::move(out), deadline),
-                   asio::detached);
+    absl::Status sent = transport_.Send(out.address, kRaftStepMethod, std::move(out.body), options);
+    if (!sent.ok()) OnSendResult(out.to, /*snapshot=*/false, sent);
   }
   for (OutgoingSnapshot& s : snapshots) {
     log_->debug(

@@ -62,8 +62,26 @@ absl::Status WalImpl::CheckWritable() const {
   return failed_;
 }
 
+absl::Status WalImpl::ZeroAhead(File& file, std::uint64_t end, std::uint64_t* zeroed_end) const {
+  if (options_.zero_ahead_bytes == 0 || end <= *zeroed_end) return absl::OkStatus();
+  constexpr std::uint64_t kPage = 4096;
+  const std::uint64_t target =
+      std::min(options_.segment_bytes, (end + kPage - 1) / kPage * kPage + options_.zero_ahead_bytes);
+  static constexpr char kZeros[64 << 10] = {};
+  for (std::uint64_t at = end; at < target;) {
+    const std::uint64_t n = std::min<std::uint64_t>(sizeof(kZeros), target - at);
+    COHORT_RETURN_IF_ERROR(file.PWrite(at, std::string_view(kZeros, n)));
+    at += n;
+  }
+  *zeroed_end = std::max(end, target);
+  return absl::OkStatus();
+}
+
 absl::Status WalImpl::WriteTail(std::string_view bytes) {
   if (auto s = tail_->PWrite(tail_offset_, bytes); !s.ok()) return Fail(s);
+  if (auto s = ZeroAhead(*tail_, tail_offset_ + bytes.size(), &tail_zeroed_end_); !s.ok()) {
+    return Fail(s);
+  }
   if (auto s = tail_->DataSync(); !s.ok()) return Fail(s);
   tail_offset_ += bytes.size();
   absl::MutexLock lock(&mu_);

@@ -66,6 +66,11 @@ class WalImpl final : public Wal {
   absl::StatusOr<raft::Entry> ReadEntry(raft::Index index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string PathOf(std::uint64_t seq) const { return JoinPath(options_.dir, SegmentName(seq)); }
   void Warn(const std::string& message) const;
+  // Writes zeros to `file` from `end` (the end of its records, or of the
+  // stretch already zeroed, if further) up to zero_ahead_bytes past `end`,
+  // within segment_bytes, once `end` has passed *zeroed_end; advances
+  // *zeroed_end. Not synced: the caller's next sync covers it.
+  absl::Status ZeroAhead(File& file, std::uint64_t end, std::uint64_t* zeroed_end) const;
 
   const WalOptions options_;
 
@@ -76,6 +81,9 @@ class WalImpl final : public Wal {
   // The tail offset right after a new segment's preamble (0 if unknown): a
   // tail still there takes an oversized batch instead of rolling over again.
   std::uint64_t tail_fresh_offset_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // The tail segment is known to hold written zeros (or records) below this
+  // offset; see WalOptions::zero_ahead_bytes.
+  std::uint64_t tail_zeroed_end_ ABSL_GUARDED_BY(write_mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
   bool closed_ ABSL_GUARDED_BY(write_mu_) = false;
 

@@ -117,6 +117,7 @@ absl::Status WalImpl::ReplaySegment(std::uint64_t seq, bool first, bool last, bo
   tail_seq_ = seq;
   tail_offset_ = scan.valid_end;
   tail_fresh_offset_ = 0;
+  tail_zeroed_end_ = 0;
   if (!scan.clean) {
     Warn(absl::StrCat("torn tail in ", path, " at offset ", scan.bad_offset, " (", scan.bad_reason,
                       "): cut ", scan.dirty_end - scan.valid_end, " bytes of an unfinished write"));
@@ -179,6 +180,7 @@ absl::Status WalImpl::Recover() {
       COHORT_ASSIGN_OR_RETURN(tail_, fs.Open(PathOf(prev), OpenMode::kExisting));
       tail_seq_ = prev;
       tail_fresh_offset_ = 0;
+      tail_zeroed_end_ = 0;
     }
   }
   // Every replayed log starts right after its snapshot (index 0 for a log

@@ -10,7 +10,7 @@
 namespace cohort::consensus::wal {
 
 // 1. write wal-<seq>.tmp: preamble (header, hard state, snapshot marker) in
-//    preallocated space; fsync. A crash here leaves a .tmp that Open deletes.
+//    preallocated space, then the first zero_ahead_bytes of zeros; fsync. A crash here leaves a .tmp that Open deletes.
 // 2. rename to wal-<seq>.log; fsync the directory. A crash between the two
 //    leaves the new segment or not; either way its contents are durable and
 //    it holds nothing that is not also implied by the segments before it.
@@ -38,6 +38,8 @@ absl::Status WalImpl::StartSegment(std::uint64_t seq) {
     if (auto s = (*file)->Fallocate(options_.segment_bytes); !s.ok()) return Fail(s);
   }
   if (auto s = (*file)->PWrite(0, preamble); !s.ok()) return Fail(s);
+  std::uint64_t zeroed_end = 0;
+  if (auto s = ZeroAhead(**file, preamble.size(), &zeroed_end); !s.ok()) return Fail(s);
   if (auto s = (*file)->Sync(); !s.ok()) return Fail(s);
   (void)(*file)->Close();
   if (auto s = options_.fs->Rename(tmp, path); !s.ok()) return Fail(s);
@@ -46,6 +48,7 @@ absl::Status WalImpl::StartSegment(std::uint64_t seq) {
   if (!tail.ok()) return Fail(tail.status());
   if (tail_) (void)tail_->Close();
   tail_ = std::move(*tail);
+  tail_zeroed_end_ = zeroed_end;
   tail_seq_ = seq;
   tail_offset_ = preamble.size();
   tail_fresh_offset_ = tail_offset_;

@@ -145,6 +145,26 @@ absl::StatusOr<std::uint64_t> ClientConnection::StartCall(std::shared_ptr<Pendin
   return id;
 }
 
+absl::Status ClientConnection::StartOneWay(std::string_view request_payload) {
+  bool kick = false;
+  {
+    absl::MutexLock lock(&calls_mu_);
+    if (!usable()) {
+      return MarkNotSent(absl::UnavailableError(
+          absl::StrCat("connection to ", peer_address(), " is closing")));
+    }
+    absl::StatusOr<std::uint64_t> sequence =
+        Enqueue(FrameType::kRequest, /*correlation_id=*/0, request_payload, &kick,
+                kFrameFlagOneWay);
+    if (!sequence.ok()) {
+      absl::Status status = sequence.status();
+      return MarkNotSent(std::move(status));
+    }
+  }
+  if (kick) Kick();
+  return absl::OkStatus();
+}
+
 std::shared_ptr<PendingCall> ClientConnection::Take(std::uint64_t id) {
   absl::MutexLock lock(&calls_mu_);
   auto it = calls_.find(id);

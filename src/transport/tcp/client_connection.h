@@ -78,6 +78,11 @@ class ClientConnection final : public Connection {
   absl::StatusOr<std::uint64_t> StartCall(std::shared_ptr<PendingCall> call,
                                           std::string_view request_payload);
 
+  // Thread-safe. Queues a one-way request (no response, no pending call).
+  // kUnavailable (marked not sent) if the connection has closed or is
+  // draining; kResourceExhausted over the frame limit.
+  absl::Status StartOneWay(std::string_view request_payload);
+
   // Thread-safe. The caller gave up on `id`: forget it and tell the server.
   void Abandon(std::uint64_t id);
 

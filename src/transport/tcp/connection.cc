@@ -48,7 +48,8 @@ absl::StatusOr<std::uint64_t> Connection::Send(FrameType type, std::uint64_t cor
 }
 
 absl::StatusOr<std::uint64_t> Connection::Enqueue(FrameType type, std::uint64_t correlation_id,
-                                                  std::string_view payload, bool* kick) {
+                                                  std::string_view payload, bool* kick,
+                                                  std::uint32_t flags) {
   *kick = false;
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) {
@@ -56,7 +57,7 @@ absl::StatusOr<std::uint64_t> Connection::Enqueue(FrameType type, std::uint64_t 
         absl::StrCat("connection to ", peer_address_, " is closed: ", close_reason_.message()));
   }
   if (absl::Status s =
-          AppendFrame(type, /*flags=*/0, correlation_id, payload, &outbox_, max_payload_);
+          AppendFrame(type, flags, correlation_id, payload, &outbox_, max_payload_);
       !s.ok()) {
     return absl::ResourceExhaustedError(s.message());
   }

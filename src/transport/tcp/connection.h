@@ -49,7 +49,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // back true, call Kick() once no lock of the caller's is held (Kick may
   // write, or close the connection, on the caller's stack).
   absl::StatusOr<std::uint64_t> Enqueue(FrameType type, std::uint64_t correlation_id,
-                                        std::string_view payload, bool* kick);
+                                        std::string_view payload, bool* kick,
+                                        std::uint32_t flags = 0);
   void Kick();
 
   // Thread-safe, idempotent. The first call's `reason` is what OnClose sees.

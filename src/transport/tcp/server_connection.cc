@@ -71,7 +71,8 @@ void ServerConnection::CancelHandlers() {
 void ServerConnection::OnFrame(Frame frame) {
   switch (frame.header.type) {
     case FrameType::kRequest:
-      HandleRequest(frame.header.correlation_id, std::move(frame.payload));
+      HandleRequest(frame.header.correlation_id, std::move(frame.payload),
+                    (frame.header.flags & kFrameFlagOneWay) != 0);
       return;
     case FrameType::kCancel:
       Cancel(frame.header.correlation_id);
@@ -89,33 +90,60 @@ void ServerConnection::OnFrame(Frame frame) {
   }
 }
 
-void ServerConnection::HandleRequest(std::uint64_t id, std::string payload) {
+void ServerConnection::Refuse(std::uint64_t id, bool one_way, const absl::Status& status) {
+  if (!one_way) {
+    Respond(id, status);
+    return;
+  }
+  if (status.code() == absl::StatusCode::kUnimplemented) {
+    absl::MutexLock lock(&server_->mu);
+    if (server_->unknown_one_way.size() < 64 &&
+        server_->unknown_one_way.insert(std::string(status.message())).second) {
+      server_->logger->warn("cohort transport: dropped a message from {}: {}", peer_.address,
+                            std::string(status.message()));
+      return;
+    }
+  }
+  server_->logger->debug("cohort transport: dropped a message from {}: {}", peer_.address,
+                         std::string(status.message()));
+}
+
+void ServerConnection::HandleRequest(std::uint64_t id, std::string payload, bool one_way) {
   absl::StatusOr<RpcRequest> request = DecodeRequest(payload);
   if (!request.ok()) {
     // The frame was intact, so the stream is still in step: end this call.
     server_->logger->warn("cohort transport: malformed request from {}: {}", peer_.address,
                           std::string(request.status().message()));
-    Respond(id, request.status());
+    if (!one_way) Respond(id, request.status());
     return;
   }
   if (going_away_ || server_->draining.load(std::memory_order_acquire)) {
-    Respond(id, MarkNotSent(absl::UnavailableError(absl::StrCat(
-                    "server ", server_->local_address,
-                    " is shutting down and did not run the call; send it elsewhere"))));
+    Refuse(id, one_way,
+           MarkNotSent(absl::UnavailableError(absl::StrCat(
+               "server ", server_->local_address,
+               " is shutting down and did not run the call; send it elsewhere"))));
     return;
   }
   std::shared_ptr<const Handler> handler = server_->Find(request->method);
   if (handler == nullptr) {
-    Respond(id, absl::UnimplementedError(absl::StrCat("no handler for method \"",
-                                                      request->method, "\" on ",
-                                                      server_->local_address)));
+    Refuse(id, one_way,
+           absl::UnimplementedError(absl::StrCat("no handler for method \"", request->method,
+                                                 "\" on ", server_->local_address)));
     return;
   }
   if (static_cast<int>(serving_.size()) >= server_->max_concurrent_calls) {
-    Respond(id, WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
-                                   "server ", server_->local_address, " is serving ",
-                                   serving_.size(), " calls on this connection already")),
-                               absl::Milliseconds(10)));
+    Refuse(id, one_way,
+           WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
+                              "server ", server_->local_address, " is serving ",
+                              serving_.size(), " calls on this connection already")),
+                          absl::Milliseconds(10)));
+    return;
+  }
+  if (one_way) {
+    id = next_one_way_id_++;
+  } else if (id >= kFirstOneWayId) {
+    Close(absl::DataLossError(absl::StrCat("client ", peer_.address, " used call id ", id,
+                                           ", which is reserved for one-way messages")));
     return;
   }
   if (serving_.contains(id)) {
@@ -128,6 +156,7 @@ void ServerConnection::HandleRequest(std::uint64_t id, std::string payload) {
                                   : absl::InfiniteFuture();
   auto serving = std::make_unique<Serving>();
   serving->deadline = deadline;
+  serving->one_way = one_way;
   auto slot = serving->signal.slot();
   serving_.emplace(id, std::move(serving));
   deadlines_->Add(id, deadline);
@@ -164,7 +193,14 @@ Awaitable<void> ServerConnection::RunHandler(std::uint64_t id,
   auto it = serving_.find(id);
   if (it != serving_.end()) {
     deadlines_->Remove(id, it->second->deadline);
-    if (!it->second->cancelled) Respond(id, result);
+    if (it->second->one_way) {
+      if (!result.ok()) {
+        server_->logger->debug("cohort transport: message \"{}\" from {} failed: {}", call.method,
+                               peer_.address, result.status().ToString());
+      }
+    } else if (!it->second->cancelled) {
+      Respond(id, result);
+    }
   }
   server_->HandlerDone();
 }

@@ -14,6 +14,7 @@
 #include <asio/cancellation_signal.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "cohort/base/clock.h"
 #include "cohort/transport/transport.h"
@@ -42,6 +43,8 @@ struct ServerState {
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::uint64_t> calls_served{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  // Methods named by one-way messages that have no handler, warned about once.
+  absl::flat_hash_set<std::string> unknown_one_way ABSL_GUARDED_BY(mu);
 
   std::shared_ptr<const Handler> Find(std::string_view method);
   void HandlerDone();
@@ -66,11 +69,14 @@ class ServerConnection final : public Connection {
     asio::cancellation_signal signal;
     absl::Time deadline;
     bool cancelled = false;  // by the client or the deadline: send no answer
+    bool one_way = false;    // a message (Transport::Send): never answered
   };
 
   void OnFrame(Frame frame) override;
   void OnClose(const absl::Status& reason, std::uint64_t handed_to_socket) override;
-  void HandleRequest(std::uint64_t id, std::string payload);
+  void HandleRequest(std::uint64_t id, std::string payload, bool one_way);
+  // Answers `id`, or for a one-way message logs why it was not handled.
+  void Refuse(std::uint64_t id, bool one_way, const absl::Status& status);
   void Cancel(std::uint64_t id);
   void Respond(std::uint64_t id, const absl::StatusOr<std::string>& result);
   Awaitable<void> RunHandler(std::uint64_t id, std::shared_ptr<const Handler> handler,
@@ -80,6 +86,9 @@ class ServerConnection final : public Connection {
   const std::shared_ptr<ServerState> server_;
   std::shared_ptr<DeadlineQueue> deadlines_;
   bool going_away_ = false;  // on the strand only
+  // Ids for one-way messages' handlers, apart from the client's call ids.
+  static constexpr std::uint64_t kFirstOneWayId = std::uint64_t{1} << 63;
+  std::uint64_t next_one_way_id_ = kFirstOneWayId;  // on the strand only
   absl::flat_hash_map<std::uint64_t, std::unique_ptr<Serving>> serving_;  // on the strand only
 };
 

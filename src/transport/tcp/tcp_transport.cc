@@ -54,6 +54,7 @@ struct Core {
   std::string address;
   std::atomic<bool> shut_down{false};
   std::atomic<std::uint64_t> calls_started{0};
+  std::atomic<std::uint64_t> messages_sent{0};
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
 
@@ -174,6 +175,35 @@ Awaitable<void> WaitDrained(std::shared_ptr<Drained> drained) {
   (void)co_await drained->async_receive(as_tuple(asio::use_awaitable));
 }
 
+// The request frame's payload for a call or message to `peer`, or why it
+// cannot be sent (every error marked not sent).
+absl::StatusOr<std::string> EncodeForPeer(const Core& core, const std::string& peer,
+                                          std::string_view method, std::string body,
+                                          const CallOptions& options) {
+  if (core.shut_down.load(std::memory_order_acquire)) {
+    return MarkNotSent(
+        absl::UnavailableError(absl::StrCat("transport ", core.address, " is shut down")));
+  }
+  const absl::Time now = core.ctx.clock->Now();
+  if (options.deadline <= now) {
+    return MarkNotSent(absl::DeadlineExceededError(
+        absl::StrCat("call to ", peer, " not sent: its deadline had already passed")));
+  }
+  RpcRequest rpc;
+  rpc.method = std::string(method);
+  if (options.deadline != absl::InfiniteFuture()) rpc.timeout = options.deadline - now;
+  rpc.trace = options.trace;
+  rpc.body = std::move(body);
+  std::string payload;
+  EncodeRequest(rpc, &payload);
+  if (payload.size() > core.options.max_frame_size) {
+    return MarkNotSent(absl::ResourceExhaustedError(
+        absl::StrCat("request of ", payload.size(), " bytes to ", peer,
+                     " exceeds the frame limit of ", core.options.max_frame_size, " bytes")));
+  }
+  return payload;
+}
+
 class TcpTransportImpl final : public TcpTransport {
  public:
   explicit TcpTransportImpl(std::shared_ptr<Core> core) : core_(std::move(core)) {}
@@ -212,27 +242,9 @@ class TcpTransportImpl final : public TcpTransport {
     core->calls_started.fetch_add(1, std::memory_order_relaxed);
     const absl::Time deadline = options.deadline;
     const std::string peer_name(peer);
-    if (core->shut_down.load(std::memory_order_acquire)) {
-      co_return MarkNotSent(absl::UnavailableError(
-          absl::StrCat("transport ", core->address, " is shut down")));
-    }
-    const absl::Time now = core->ctx.clock->Now();
-    if (deadline <= now) {
-      co_return MarkNotSent(absl::DeadlineExceededError(absl::StrCat(
-          "call to ", peer_name, " not sent: its deadline had already passed")));
-    }
-    RpcRequest rpc;
-    rpc.method = std::string(method);
-    if (deadline != absl::InfiniteFuture()) rpc.timeout = deadline - now;
-    rpc.trace = options.trace;
-    rpc.body = std::move(request);
-    std::string payload;
-    EncodeRequest(rpc, &payload);
-    if (payload.size() > core->options.max_frame_size) {
-      co_return MarkNotSent(absl::ResourceExhaustedError(absl::StrCat(
-          "request of ", payload.size(), " bytes to ", peer_name, " exceeds the frame limit of ",
-          core->options.max_frame_size, " bytes")));
-    }
+    absl::StatusOr<std::string> payload =
+        EncodeForPeer(*core, peer_name, method, std::move(request), options);
+    if (!payload.ok()) co_return payload.status();
     Executor executor = co_await asio::this_coro::executor;
     // A connection can close between being picked and taking the call; the
     // call was not sent then, so one more connection is tried.
@@ -240,7 +252,7 @@ class TcpTransportImpl final : public TcpTransport {
       absl::StatusOr<std::shared_ptr<ClientConnection>> connection = core->pool->Get(peer_name);
       if (!connection.ok()) co_return connection.status();
       auto call = std::make_shared<PendingCall>(executor, deadline);
-      absl::StatusOr<std::uint64_t> id = (*connection)->StartCall(call, payload);
+      absl::StatusOr<std::uint64_t> id = (*connection)->StartCall(call, *payload);
       if (!id.ok()) {
         if (attempt == 0 && WasNotSent(id.status())) continue;
         co_return id.status();
@@ -251,6 +263,23 @@ class TcpTransportImpl final : public TcpTransport {
         co_return absl::CancelledError(absl::StrCat("call to ", peer_name, " was cancelled"));
       }
       co_return std::move(result);
+    }
+  }
+
+  absl::Status Send(std::string_view peer, std::string_view method, std::string message,
+                    const CallOptions& options) override {
+    Core& core = *core_;
+    core.messages_sent.fetch_add(1, std::memory_order_relaxed);
+    const std::string peer_name(peer);
+    absl::StatusOr<std::string> payload =
+        EncodeForPeer(core, peer_name, method, std::move(message), options);
+    if (!payload.ok()) return payload.status();
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<std::shared_ptr<ClientConnection>> connection = core.pool->Get(peer_name);
+      if (!connection.ok()) return connection.status();
+      absl::Status sent = (*connection)->StartOneWay(*payload);
+      if (!sent.ok() && attempt == 0 && WasNotSent(sent)) continue;
+      return sent;
     }
   }
 
@@ -298,6 +327,7 @@ class TcpTransportImpl final : public TcpTransport {
   TcpTransportStats stats() const override {
     TcpTransportStats s;
     s.calls_started = core_->calls_started.load();
+    s.messages_sent = core_->messages_sent.load();
     s.calls_served = core_->server->calls_served.load();
     s.connections_opened = core_->pool->connections_opened();
     s.connect_failures = core_->pool->connect_failures();

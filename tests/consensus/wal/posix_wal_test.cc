@@ -74,13 +74,17 @@ TEST_F(PosixWalTest, TruncatedLastSegmentRecoversAtEveryOffset) {
     auto wal = Wal::Open(Options(false));
     ASSERT_THAT(wal.status(), IsOk());
     ASSERT_THAT((*wal)->Append(Batch({entries.begin(), entries.begin() + 5}, raft::HardState{1, 1, 2})), IsOk());
-    batch_start = std::filesystem::file_size(dir_ / "wal" / SegmentName(1));
+    // Where the records end (the file runs on: zeros written ahead).
+    auto first = ReadWholeFile(*fs_, (dir_ / "wal" / SegmentName(1)).string());
+    ASSERT_THAT(first.status(), IsOk());
+    batch_start = ScanSegment(*first, 1 << 20).valid_end;
     ASSERT_THAT((*wal)->Append(Batch({entries.begin() + 5, entries.end()})), IsOk());
   }
   const std::string seg = (dir_ / "wal" / SegmentName(1)).string();
   auto bytes = ReadWholeFile(*fs_, seg);
   ASSERT_THAT(bytes.status(), IsOk());
-  full = *bytes;
+  // Cuts past the last record fall in the zeros: the same as no cut.
+  full = bytes->substr(0, ScanSegment(*bytes, 1 << 20).valid_end);
   for (std::uint64_t o = batch_start; o <= full.size(); ++o) {
     SCOPED_TRACE(absl::StrCat("cut at ", o));
     {
@@ -98,6 +102,48 @@ TEST_F(PosixWalTest, TruncatedLastSegmentRecoversAtEveryOffset) {
     EXPECT_EQ((*wal)->hard_state(), (raft::HardState{1, 1, 2}));
     EXPECT_THAT(AllEntries(**wal), ElementsAreArray(entries.begin(), entries.begin() + static_cast<long>(expected)));
   }
+}
+
+TEST_F(PosixWalTest, ZerosAreWrittenAheadOfTheRecordsInStretches) {
+  // Without fallocate the file's size shows how far zeros were written.
+  const std::string seg = (dir_ / "wal" / SegmentName(1)).string();
+  const auto records_end = [&] {
+    auto bytes = ReadWholeFile(*fs_, seg);
+    EXPECT_THAT(bytes.status(), IsOk());
+    return bytes.ok() ? ScanSegment(*bytes, 1 << 20).valid_end : 0;
+  };
+  const auto round_up = [](std::uint64_t n) { return (n + 4095) / 4096 * 4096; };
+  WalOptions o = Options(false);
+  o.zero_ahead_bytes = 4096;
+  {
+    auto wal = Wal::Open(o);
+    ASSERT_THAT(wal.status(), IsOk());
+    // The new segment's preamble, then one stretch, synced with it.
+    const std::uint64_t first = round_up(records_end()) + 4096;
+    EXPECT_EQ(std::filesystem::file_size(seg), first);
+    // Records inside the stretch leave it as it is...
+    ASSERT_THAT((*wal)->Append(Batch(MakeEntries(1, 2, 1, 100))), IsOk());
+    EXPECT_EQ(std::filesystem::file_size(seg), first);
+    // ...and the batch that crosses its end writes the next one.
+    ASSERT_THAT((*wal)->Append(Batch(MakeEntries(3, 90, 1, 100))), IsOk());
+    const std::uint64_t end = records_end();
+    ASSERT_GT(end, first);
+    EXPECT_EQ(std::filesystem::file_size(seg), std::min<std::uint64_t>(round_up(end) + 4096, 16 << 10));
+  }
+  // Reopened, the log continues after its last record, not after the zeros.
+  auto wal = Wal::Open(o);
+  ASSERT_THAT(wal.status(), IsOk());
+  EXPECT_EQ((*wal)->LastIndex(), 90u);
+  ASSERT_THAT((*wal)->Append(Batch(MakeEntries(91, 91, 1, 100))), IsOk());
+  EXPECT_THAT(AllEntries(**wal), ElementsAreArray(MakeEntries(1, 91, 1, 100)));
+
+  // Off: the file ends where the records do.
+  std::filesystem::remove_all(dir_);
+  o.zero_ahead_bytes = 0;
+  auto plain = Wal::Open(o);
+  ASSERT_THAT(plain.status(), IsOk());
+  ASSERT_THAT((*plain)->Append(Batch(MakeEntries(1, 3, 1, 100))), IsOk());
+  EXPECT_EQ(std::filesystem::file_size(seg), records_end());
 }
 
 TEST_F(PosixWalTest, SnapshotStoreRoundTrip) {

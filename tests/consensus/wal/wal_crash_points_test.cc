@@ -159,9 +159,10 @@ TEST(WalCrashPointsTest, OverwriteConflictingSuffix) {
 
 TEST(WalCrashPointsTest, Rollover) {
   // 4096-byte segments: the setup leaves the tail nearly full, so the next
-  // batch starts a new segment (temp file, fallocate, preamble, fsync,
-  // rename, directory fsync) before it is written.
-  // open, fallocate, pwrite, fsync, rename, directory fsync, pwrite, fdatasync.
+  // batch starts a new segment (temp file, fallocate, preamble, zeros ahead,
+  // fsync, rename, directory fsync) before it is written.
+  // open, fallocate, pwrite, pwrite, fsync, rename, directory fsync, pwrite,
+  // fdatasync.
   EXPECT_EQ(RunEveryCrashPoint({"rollover", [](Wal& w) { Fill(w, 1, 30, 1, 100); },
                       [](Wal& w) {
                         const auto segments = w.GetStats().segments;
@@ -171,7 +172,7 @@ TEST(WalCrashPointsTest, Rollover) {
                         }
                         return s;
                       },
-                      31}), 8u);
+                      31}), 9u);
 }
 
 TEST(WalCrashPointsTest, SnapshotMarkerAndCompaction) {
