@@ -139,6 +139,8 @@ struct SimulatedNetwork::State : std::enable_shared_from_this<SimulatedNetwork::
     }
   }
 
+  // Runs `method` on `callee` for a call (answered through the network) or,
+  // with call_id 0, for a one-way message (Send: its result goes nowhere).
   void DeliverRequest(const std::string& caller, const std::string& callee,
                       std::uint64_t call_id, const std::string& method,
                       const std::string& request, const CallOptions& options) {
@@ -146,6 +148,7 @@ struct SimulatedNetwork::State : std::enable_shared_from_this<SimulatedNetwork::
     if (node == nullptr) return;
     auto respond = [self = shared_from_this(), caller, callee,
                     call_id](absl::StatusOr<std::string> result) {
+      if (call_id == 0) return;
       self->Transmit(callee, caller, [self, caller, call_id, result = std::move(result)] {
         auto origin = self->Find(caller);
         if (origin == nullptr) return;
@@ -180,29 +183,6 @@ struct SimulatedNetwork::State : std::enable_shared_from_this<SimulatedNetwork::
           absl::StatusOr<std::string> result = co_await fn(call, request);
           node->serving.erase(serve_id);
           if (node->CanSend()) respond(std::move(result));
-        },
-        asio::bind_cancellation_slot(serving.signal->slot(), asio::detached));
-  }
-
-  // A one-way message: the handler runs, its result goes nowhere.
-  void DeliverMessage(const std::string& caller, const std::string& callee,
-                      const std::string& method, const std::string& message,
-                      const CallOptions& options) {
-    auto node = Find(callee);
-    if (node == nullptr || !node->Accepts()) return;
-    auto handler = node->handlers.find(method);
-    if (handler == node->handlers.end()) return;
-    const std::uint64_t serve_id = node->next_serve_id++;
-    Serving& serving = node->serving[serve_id];
-    serving.caller = caller;
-    serving.signal = std::make_unique<asio::cancellation_signal>();
-    asio::co_spawn(
-        executor,
-        [node, serve_id, fn = handler->second, method, message, caller,
-         options]() -> Awaitable<void> {
-          ServerCall call{method, PeerIdentity{caller, ""}, options.trace, options.deadline};
-          (void)co_await fn(call, message);
-          node->serving.erase(serve_id);
         },
         asio::bind_cancellation_slot(serving.signal->slot(), asio::detached));
   }
@@ -314,7 +294,9 @@ class SimulatedEndpoint final : public Transport {
     const std::string caller = node_->address, callee = AsString(peer);
     net_->Transmit(caller, callee,
                    [net = net_, caller, callee, m = AsString(method), msg = std::move(message),
-                    options] { net->DeliverMessage(caller, callee, m, msg, options); });
+                    options] {
+                     net->DeliverRequest(caller, callee, /*call_id=*/0, m, msg, options);
+                   });
     return absl::OkStatus();
   }
 
