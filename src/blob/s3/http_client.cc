@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "blob/s3/direct_http.h"
 #include "blob/s3/http_transfer.h"
 #include "cohort/base/deadline.h"
 #include "cohort/base/status.h"
@@ -28,12 +29,21 @@ namespace cohort::blob::s3 {
 
 class HttpClient::Worker {
  public:
-  Worker(HttpClientOptions options, CURLM* multi) : options_(std::move(options)), multi_(multi) {
+  Worker(HttpClientOptions options, CURLM* multi, Clock* clock)
+      : options_(std::move(options)), multi_(multi) {
+    direct_ = std::make_unique<DirectExchanges>(
+        options_, clock,
+        [this](const std::shared_ptr<Transfer>& t, absl::Status status) {
+          Finish(t, std::move(status));
+        },
+        [multi] { curl_multi_wakeup(multi); });
     thread_ = std::thread([this] { Loop(); });
   }
 
   ~Worker() {
     Stop();
+    // Before the multi handle: resolver threads wake it until then.
+    direct_.reset();
     for (CURL* easy : idle_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
   }
@@ -120,11 +130,7 @@ class HttpClient::Worker {
     // and the wait costs a second on servers that ignore it.
     t.header_list = curl_slist_append(t.header_list, "Expect:");
     for (const HttpHeader& h : r.headers) {
-      if (h.name.find_first_of(":\r\n") != std::string::npos ||
-          h.value.find_first_of("\r\n") != std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("header \"", h.name, "\" contains a line break or colon"));
-      }
+      COHORT_RETURN_IF_ERROR(CheckHeader(h));
       const std::string line =
           h.value.empty() ? absl::StrCat(h.name, ";") : absl::StrCat(h.name, ": ", h.value);
       t.header_list = curl_slist_append(t.header_list, line.c_str());
@@ -135,6 +141,11 @@ class HttpClient::Worker {
 
   void Start(std::shared_ptr<Transfer> t) {
     t->max_response_bytes = options_.max_response_bytes;
+    if (direct_->Accepts(*t->request)) {
+      t->direct = true;
+      direct_->Start(std::move(t));
+      return;
+    }
     if (idle_.empty()) {
       t->easy = curl_easy_init();
     } else {
@@ -160,6 +171,7 @@ class HttpClient::Worker {
   void Finish(const std::shared_ptr<Transfer>& t, absl::Status status) {
     if (t->done) return;
     t->done = true;
+    if (t->direct) direct_->Abort(t.get());
     if (t->easy != nullptr) {
       active_.erase(t->easy);
       curl_multi_remove_handle(multi_, t->easy);
@@ -203,6 +215,9 @@ class HttpClient::Worker {
         while (!active_.empty()) {
           Finish(active_.begin()->second, absl::CancelledError("the HTTP client was destroyed"));
         }
+        for (const std::shared_ptr<Transfer>& t : direct_->AbortAll()) {
+          Finish(t, absl::CancelledError("the HTTP client was destroyed"));
+        }
         return;
       }
       int running = 0;
@@ -221,7 +236,12 @@ class HttpClient::Worker {
         }
         Finish(t, CurlError(code, *t));
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      waits_.clear();
+      int timeout_ms = 1000;
+      direct_->AddWaits(waits_, timeout_ms);
+      curl_multi_poll(multi_, waits_.data(), static_cast<unsigned>(waits_.size()), timeout_ms,
+                      nullptr);
+      direct_->Progress();
     }
   }
 
@@ -231,6 +251,8 @@ class HttpClient::Worker {
   // Worker thread only.
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;
   std::vector<CURL*> idle_;
+  std::unique_ptr<DirectExchanges> direct_;
+  std::vector<curl_waitfd> waits_;
 
   absl::Mutex mu_;
   std::deque<std::shared_ptr<Transfer>> submitted_ ABSL_GUARDED_BY(mu_);
@@ -268,7 +290,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                     static_cast<long>(options.max_connections));
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_connections));
-  auto worker = std::make_shared<Worker>(std::move(options), multi);
+  auto worker = std::make_shared<Worker>(std::move(options), multi, ctx.clock);
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(worker), ctx.clock));
 }
 

@@ -28,21 +28,34 @@ std::size_t CurlHeaderCallback(char* data, std::size_t size, std::size_t count, 
   return size * count;
 }
 
+absl::Status CheckHeader(const HttpHeader& h) {
+  if (h.name.empty() || h.name.find_first_of(":\r\n") != std::string::npos ||
+      h.value.find_first_of("\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("header \"", h.name, "\" is empty or contains a line break or colon"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AcceptResponseBody(Transfer& t, std::string_view piece) {
+  if (t.request->body_sink) {
+    t.callback_status = t.request->body_sink(piece);
+    return t.callback_status;
+  }
+  if (t.response.body.size() + piece.size() > t.max_response_bytes) {
+    t.callback_status = absl::ResourceExhaustedError(
+        absl::StrCat("response body larger than max_response_bytes (", t.max_response_bytes,
+                     "); stream it through a BodySink"));
+    return t.callback_status;
+  }
+  t.response.body.append(piece.data(), piece.size());
+  return absl::OkStatus();
+}
+
 std::size_t CurlWriteCallback(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
-  if (t->request->body_sink) {
-    t->callback_status = t->request->body_sink(std::string_view(data, n));
-    return t->callback_status.ok() ? n : 0;
-  }
-  if (t->response.body.size() + n > t->max_response_bytes) {
-    t->callback_status = absl::ResourceExhaustedError(
-        absl::StrCat("response body larger than max_response_bytes (", t->max_response_bytes,
-                     "); stream it through a BodySink"));
-    return 0;
-  }
-  t->response.body.append(data, n);
-  return n;
+  return AcceptResponseBody(*t, std::string_view(data, n)).ok() ? n : 0;
 }
 
 std::size_t CurlReadCallback(char* buffer, std::size_t size, std::size_t count, void* user) {

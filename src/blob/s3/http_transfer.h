@@ -64,8 +64,16 @@ struct Transfer {
   std::size_t max_response_bytes = 0;
   absl::Status callback_status;
   std::unique_ptr<Completion> completion;
-  bool done = false;  // worker thread only
+  bool done = false;    // worker thread only
+  bool direct = false;  // on the client's own connections (direct_http.h)
 };
+
+// kInvalidArgument when a header would break the request's framing.
+absl::Status CheckHeader(const HttpHeader& header);
+// Hands a piece of the response body to the request's sink or appends it to
+// the response, within max_response_bytes; a failure is also kept in
+// `callback_status`.
+absl::Status AcceptResponseBody(Transfer& t, std::string_view piece);
 
 // libcurl callbacks; `user` is the Transfer. They run on the worker thread.
 std::size_t CurlHeaderCallback(char* data, std::size_t size, std::size_t count, void* user);

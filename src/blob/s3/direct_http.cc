@@ -1,0 +1,716 @@
+#include "blob/s3/direct_http.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "blob/s3/http_response_parser.h"
+#include "blob/s3/http_transfer.h"
+#include "cohort/resilience/status_hints.h"
+
+namespace cohort::blob::s3 {
+namespace {
+
+// Idle connections older than this are closed instead of reused: servers
+// drop idle keep-alive connections after a while (S3 after about 20 s of
+// silence is common), and a stale one costs a failed attempt.
+constexpr absl::Duration kMaxIdle = absl::Seconds(15);
+constexpr std::size_t kReadChunk = 64u << 10;
+constexpr int kPipeBytes = 1 << 20;
+
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+};
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+bool ProxyConfigured() {
+  for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return true;
+  }
+  return false;
+}
+
+std::optional<Address> NumericAddress(const std::string& host, std::uint16_t port) {
+  Address a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    a.length = sizeof(sockaddr_in);
+    return a;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    a.length = sizeof(sockaddr_in6);
+    return a;
+  }
+  return std::nullopt;
+}
+
+// True when the idle connection has nothing to read: a server that closed
+// it (or sent something unasked) makes it readable.
+bool IdleConnectionUsable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+}  // namespace
+
+std::optional<DirectTarget> ParseDirectTarget(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() < kScheme.size() ||
+      !absl::EqualsIgnoreCase(absl::string_view(url.data(), kScheme.size()), "http://")) {
+    return std::nullopt;
+  }
+  url.remove_prefix(kScheme.size());
+  if (url.find('#') != std::string_view::npos) return std::nullopt;
+  const std::size_t end = url.find_first_of("/?");
+  std::string_view authority = url.substr(0, end);
+  std::string_view rest = end == std::string_view::npos ? std::string_view() : url.substr(end);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  DirectTarget target;
+  target.authority = std::string(authority);
+  std::string_view port_text;
+  if (authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    target.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::nullopt;
+      port_text = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    target.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (target.host.empty()) return std::nullopt;
+  for (char c : target.host) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '%' || c == '/' || c == '\\') {
+      return std::nullopt;
+    }
+  }
+  if (!port_text.empty()) {
+    std::uint32_t port = 0;
+    if (port_text.size() > 5 ||
+        !absl::SimpleAtoi(absl::string_view(port_text.data(), port_text.size()), &port) ||
+        port == 0 || port > 65535 || !absl::ascii_isdigit(port_text.front())) {
+      return std::nullopt;
+    }
+    target.port = static_cast<std::uint16_t>(port);
+  }
+  if (rest.empty() || rest.front() == '?') {
+    target.path_and_query = absl::StrCat("/", absl::string_view(rest.data(), rest.size()));
+  } else {
+    target.path_and_query = std::string(rest);
+  }
+  for (char c : target.path_and_query) {
+    if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) == 0x7f) {
+      return std::nullopt;
+    }
+  }
+  return target;
+}
+
+struct DirectExchanges::ResolverMailbox {
+  struct Answer {
+    std::uint64_t id = 0;
+    int error = 0;  // a getaddrinfo code
+    std::vector<Address> addresses;
+  };
+  absl::Mutex mu;
+  bool closed ABSL_GUARDED_BY(mu) = false;
+  std::function<void()> wakeup ABSL_GUARDED_BY(mu);
+  std::vector<Answer> answers ABSL_GUARDED_BY(mu);
+};
+
+struct DirectExchanges::Exchange {
+  enum class Phase { kQueued, kResolving, kConnecting, kExchanging, kEnded };
+
+  std::shared_ptr<Transfer> transfer;
+  DirectTarget target;
+  std::string origin;  // "host:port", the key of the idle pool
+  std::string what;    // "PUT http://...", the prefix of every message
+  std::string head;    // the request line and headers
+  std::string_view body;
+  Phase phase = Phase::kQueued;
+  std::uint64_t resolve_id = 0;
+  std::vector<Address> addresses;
+  std::size_t next_address = 0;
+  int connect_error = 0;
+  int fd = -1;
+  bool reused = false;
+  bool retried = false;
+  bool send_failed = false;
+  // The body goes through this pipe (Send), `piped` bytes of it so far.
+  int pipe_read = -1;
+  int pipe_write = -1;
+  bool used_pipe = false;
+  bool copy_body = false;
+  std::size_t piped = 0;
+  std::size_t sent = 0;  // of head and body together
+  std::optional<HttpResponseParser> parser;
+  absl::Time deadline;  // of the connect or of the next sign of progress
+
+  std::size_t total() const { return head.size() + body.size(); }
+};
+
+DirectExchanges::DirectExchanges(const HttpClientOptions& options, Clock* clock,
+                                 FinishFn finish, std::function<void()> wakeup)
+    : options_(options),
+      clock_(clock),
+      finish_(std::move(finish)),
+      proxied_(ProxyConfigured()),
+      mailbox_(std::make_shared<ResolverMailbox>()),
+      read_buffer_(kReadChunk, '\0') {
+  absl::MutexLock lock(&mailbox_->mu);
+  mailbox_->wakeup = std::move(wakeup);
+}
+
+DirectExchanges::~DirectExchanges() {
+  {
+    absl::MutexLock lock(&mailbox_->mu);
+    mailbox_->closed = true;
+    mailbox_->wakeup = nullptr;
+  }
+  for (auto& [t, x] : active_) CloseConnection(*x);
+  for (auto& [origin, fds] : idle_) {
+    for (auto& [fd, since] : fds) ::close(fd);
+  }
+}
+
+bool DirectExchanges::Accepts(const HttpRequest& request) const {
+  if (proxied_ || request.method != "PUT" || request.body_source) return false;
+  const std::size_t size = request.InMemoryBody().size();
+  if (size == 0 || size < options_.direct_write_min_bytes) return false;
+  for (const HttpHeader& h : request.headers) {
+    const absl::string_view name(h.name.data(), h.name.size());
+    if (absl::EqualsIgnoreCase(name, "Content-Length") ||
+        absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
+        absl::EqualsIgnoreCase(name, "Expect")) {
+      return false;
+    }
+  }
+  return ParseDirectTarget(request.url).has_value();
+}
+
+void DirectExchanges::Start(std::shared_ptr<Transfer> transfer) {
+  auto x = std::make_unique<Exchange>();
+  const HttpRequest& r = *transfer->request;
+  x->what = absl::StrCat(r.method, " ", r.url);
+  x->transfer = std::move(transfer);
+  x->target = *ParseDirectTarget(r.url);
+  x->origin = absl::StrCat(x->target.host, ":", x->target.port);
+  x->body = r.InMemoryBody();
+  Ended ended;
+  // The request line and headers, in the order given; Host first unless the
+  // request names its own (the signed one).
+  bool has_host = false;
+  for (const HttpHeader& h : r.headers) {
+    if (absl::EqualsIgnoreCase(absl::string_view(h.name.data(), h.name.size()), "Host")) {
+      has_host = true;
+    }
+  }
+  x->head = absl::StrCat(r.method, " ", x->target.path_and_query, " HTTP/1.1\r\n");
+  if (!has_host) absl::StrAppend(&x->head, "Host: ", x->target.authority, "\r\n");
+  for (const HttpHeader& h : r.headers) {
+    if (absl::Status s = CheckHeader(h); !s.ok()) {
+      ended.emplace_back(x->transfer, std::move(s));
+      Deliver(ended);
+      return;
+    }
+    absl::StrAppend(&x->head, h.name, ": ", h.value, "\r\n");
+  }
+  absl::StrAppend(&x->head, "Content-Length: ", x->body.size(), "\r\n\r\n");
+  Exchange& ref = *x;
+  if (active_.size() >= static_cast<std::size_t>(options_.max_connections)) {
+    queued_.push_back(std::move(x));
+    return;
+  }
+  active_[ref.transfer.get()] = std::move(x);
+  Begin(ref, ended);
+  Deliver(ended);
+}
+
+void DirectExchanges::Begin(Exchange& x, Ended& ended) {
+  x.sent = 0;
+  x.piped = 0;
+  x.used_pipe = false;
+  x.send_failed = false;
+  x.transfer->response = HttpResponse{};
+  HttpResponseParserOptions parser_options;
+  Transfer* t = x.transfer.get();
+  x.parser.emplace(parser_options,
+                   [t](std::string_view piece) { return AcceptResponseBody(*t, piece); });
+  if (!x.retried) {
+    const int fd = TakeIdle(x.origin);
+    if (fd >= 0) {
+      x.fd = fd;
+      x.reused = true;
+      x.phase = Exchange::Phase::kExchanging;
+      x.deadline = clock_->Now() + options_.stall_timeout;
+      Advance(x, ended);
+      return;
+    }
+  }
+  x.reused = false;
+  x.deadline = clock_->Now() + options_.connect_timeout;
+  if (std::optional<Address> numeric = NumericAddress(x.target.host, x.target.port)) {
+    x.addresses = {*numeric};
+    x.next_address = 0;
+    Connect(x, ended);
+    return;
+  }
+  // Host names are looked up on a thread of their own: getaddrinfo blocks,
+  // and this thread carries every other transfer.
+  x.resolve_id = ++next_resolve_id_;
+  x.phase = Exchange::Phase::kResolving;
+  std::thread([mailbox = mailbox_, id = x.resolve_id, host = x.target.host,
+               port = x.target.port] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    ResolverMailbox::Answer answer;
+    answer.id = id;
+    answer.error = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      Address address;
+      std::memcpy(&address.storage, a->ai_addr, a->ai_addrlen);
+      address.length = a->ai_addrlen;
+      answer.addresses.push_back(address);
+    }
+    if (found != nullptr) ::freeaddrinfo(found);
+    absl::MutexLock lock(&mailbox->mu);
+    if (mailbox->closed) return;
+    mailbox->answers.push_back(std::move(answer));
+    mailbox->wakeup();
+  }).detach();
+}
+
+void DirectExchanges::Connect(Exchange& x, Ended& ended) {
+  while (x.next_address < x.addresses.size()) {
+    const Address& a = x.addresses[x.next_address++];
+    const int fd =
+        ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) {
+      x.connect_error = errno;
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0 ||
+        errno == EINPROGRESS) {
+      x.fd = fd;
+      x.phase = Exchange::Phase::kConnecting;
+      Advance(x, ended);
+      return;
+    }
+    x.connect_error = errno;
+    ::close(fd);
+  }
+  End(x,
+      MarkNotSent(absl::UnavailableError(absl::StrCat(
+          x.what, ": could not connect to ", x.origin, ": ", ErrnoText(x.connect_error)))),
+      ended);
+}
+
+void DirectExchanges::Advance(Exchange& x, Ended& ended) {
+  if (x.phase == Exchange::Phase::kConnecting) {
+    pollfd p{x.fd, POLLOUT, 0};
+    if (::poll(&p, 1, 0) == 0) return;
+    int error = 0;
+    socklen_t length = sizeof(error);
+    ::getsockopt(x.fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      x.connect_error = error;
+      ::close(x.fd);
+      x.fd = -1;
+      Connect(x, ended);
+      return;
+    }
+    x.phase = Exchange::Phase::kExchanging;
+    x.deadline = clock_->Now() + options_.stall_timeout;
+  }
+  if (x.phase != Exchange::Phase::kExchanging) return;
+  while (true) {
+    bool sent_more = false;
+    if (!x.send_failed && x.sent < x.total()) {
+      if (absl::Status s = Send(x, sent_more); !s.ok()) {
+        End(x, std::move(s), ended);
+        return;
+      }
+    }
+    bool received_more = false;
+    absl::Status received = Receive(x, received_more);
+    if (!received.ok()) {
+      if (!RetryOnNewConnection(x, ended)) End(x, std::move(received), ended);
+      return;
+    }
+    if (x.parser->done()) {
+      End(x, absl::OkStatus(), ended);
+      return;
+    }
+    if (sent_more || received_more) x.deadline = clock_->Now() + options_.stall_timeout;
+    if (!sent_more && !received_more) return;
+  }
+}
+
+// The request line and headers are copied into the socket (sendmsg); the
+// body is handed over by reference: vmsplice maps its pages into a pipe and
+// splice moves them into the socket, so the kernel sends them without
+// copying. The body stays unchanged until the exchange ends (the transfer
+// holds it), and a connection that ends any other way than with a complete
+// exchange is closed with a reset (CloseConnection), which drops whatever
+// was still queued. Where vmsplice is refused, the body is copied like the
+// head.
+absl::Status DirectExchanges::Send(Exchange& x, bool& sent_more) {
+  if (x.sent < x.head.size() || x.copy_body) {
+    iovec iov[2];
+    int count = 0;
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    if (x.sent < x.head.size()) {
+      iov[count++] = {const_cast<char*>(x.head.data()) + x.sent, x.head.size() - x.sent};
+      if (x.copy_body) {
+        iov[count++] = {const_cast<char*>(x.body.data()), x.body.size()};
+      } else {
+        flags |= MSG_MORE;  // the body follows at once
+      }
+    } else {
+      const std::size_t offset = x.sent - x.head.size();
+      iov[count++] = {const_cast<char*>(x.body.data()) + offset, x.body.size() - offset};
+    }
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    return Sent(x, ::sendmsg(x.fd, &message, flags), sent_more);
+  }
+  if (x.pipe_write < 0) {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+      x.copy_body = true;
+      return absl::OkStatus();
+    }
+    x.pipe_read = fds[0];
+    x.pipe_write = fds[1];
+    x.used_pipe = true;
+    x.piped = x.sent - x.head.size();
+    // Fewer round trips through the pipe; the default (64 KiB) if refused.
+    ::fcntl(x.pipe_write, F_SETPIPE_SZ, kPipeBytes);
+  }
+  const std::size_t body_sent = x.sent - x.head.size();
+  if (x.piped == body_sent && x.piped < x.body.size()) {
+    iovec v{const_cast<char*>(x.body.data()) + x.piped, x.body.size() - x.piped};
+    const ssize_t n = ::vmsplice(x.pipe_write, &v, 1, SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      x.piped += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      x.copy_body = true;  // the pipe is empty: copying takes over cleanly
+      return absl::OkStatus();
+    }
+  }
+  if (x.piped == body_sent) return absl::OkStatus();
+  return Sent(x,
+              ::splice(x.pipe_read, nullptr, x.fd, nullptr, x.piped - body_sent,
+                       SPLICE_F_NONBLOCK | SPLICE_F_MOVE),
+              sent_more);
+}
+
+absl::Status DirectExchanges::Sent(Exchange& x, ssize_t n, bool& sent_more) {
+  if (n > 0) {
+    x.sent += static_cast<std::size_t>(n);
+    sent_more = true;
+    return absl::OkStatus();
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
+  sent_more = true;
+  if (n < 0 && errno == EINTR) return absl::OkStatus();
+  // The server stopped reading (it may have answered early, say with an
+  // error): stop sending and read what it said.
+  x.send_failed = true;
+  return absl::OkStatus();
+}
+
+void DirectExchanges::CloseConnection(Exchange& x) {
+  if (x.pipe_read >= 0) {
+    ::close(x.pipe_read);
+    ::close(x.pipe_write);
+    x.pipe_read = x.pipe_write = -1;
+  }
+  if (x.fd < 0) return;
+  if (x.used_pipe) {
+    // Pages of the body may still be queued by reference; a reset drops
+    // them, where a plain close would go on sending memory the caller is
+    // about to reuse.
+    linger abortive{1, 0};
+    ::setsockopt(x.fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+  }
+  ::close(x.fd);
+  x.fd = -1;
+}
+
+absl::Status DirectExchanges::Receive(Exchange& x, bool& received_more) {
+  while (!x.parser->done()) {
+    const ssize_t n = ::recv(x.fd, read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!x.send_failed) return absl::OkStatus();
+      // Sending failed and nothing more is coming: the connection is gone.
+      pollfd p{x.fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) == 1) continue;
+      return absl::UnavailableError(
+          absl::StrCat(x.what, ": the connection failed after ", x.sent, " of ", x.total(),
+                       " request bytes were sent"));
+    }
+    if (n < 0) {
+      const int error = errno;
+      return absl::UnavailableError(
+          absl::StrCat(x.what, ": ", ErrnoText(error), " (", x.sent, " of ", x.total(),
+                       " request bytes sent, ", x.parser->bytes_consumed(),
+                       " response bytes received)"));
+    }
+    received_more = true;
+    if (n == 0) {
+      if (absl::Status s = x.parser->FeedEof(); !s.ok()) {
+        return absl::UnavailableError(absl::StrCat(x.what, ": ", s.message(), " (", x.sent,
+                                                   " of ", x.total(), " request bytes sent)"));
+      }
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::size_t> used =
+        x.parser->Feed(std::string_view(read_buffer_.data(), static_cast<std::size_t>(n)));
+    if (!used.ok()) {
+      if (!x.transfer->callback_status.ok()) return x.transfer->callback_status;
+      return absl::UnavailableError(absl::StrCat(x.what, ": ", used.status().message()));
+    }
+    if (*used < static_cast<std::size_t>(n)) x.send_failed = true;  // never reuse it
+    if (static_cast<std::size_t>(n) < read_buffer_.size()) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// A server may close a keep-alive connection just as a request is written
+// on it; libcurl sends such a request again on a new connection, once, and
+// so does this path, when nothing of an answer arrived.
+bool DirectExchanges::RetryOnNewConnection(Exchange& x, Ended& ended) {
+  if (!x.reused || x.retried || x.parser->bytes_consumed() != 0 ||
+      !x.transfer->callback_status.ok()) {
+    return false;
+  }
+  CloseConnection(x);
+  x.retried = true;
+  Begin(x, ended);
+  return true;
+}
+
+void DirectExchanges::End(Exchange& x, absl::Status status, Ended& ended) {
+  const bool reusable = x.fd >= 0 && status.ok() && x.parser->keep_alive() &&
+                        !x.send_failed && x.sent == x.total();
+  if (reusable) {
+    PutIdle(x.origin, x.fd);
+    x.fd = -1;
+  }
+  CloseConnection(x);
+  if (status.ok()) {
+    x.transfer->response.status = x.parser->status();
+    x.transfer->response.headers = x.parser->headers();
+  }
+  x.phase = Exchange::Phase::kEnded;
+  ended.emplace_back(x.transfer, std::move(status));
+}
+
+int DirectExchanges::TakeIdle(const std::string& origin) {
+  auto it = idle_.find(origin);
+  if (it == idle_.end()) return -1;
+  const absl::Time now = clock_->Now();
+  int found = -1;
+  while (!it->second.empty() && found < 0) {
+    auto [fd, since] = it->second.back();
+    it->second.pop_back();
+    --idle_count_;
+    if (now - since < kMaxIdle && IdleConnectionUsable(fd)) {
+      found = fd;
+    } else {
+      ::close(fd);
+    }
+  }
+  if (it->second.empty()) idle_.erase(it);
+  return found;
+}
+
+void DirectExchanges::PutIdle(const std::string& origin, int fd) {
+  idle_[origin].emplace_back(fd, clock_->Now());
+  ++idle_count_;
+  if (idle_count_ <= static_cast<std::size_t>(options_.max_connections)) return;
+  // Over the limit: close the oldest of this origin's (the one just added
+  // when it is the only one).
+  auto& fds = idle_[origin];
+  ::close(fds.front().first);
+  fds.erase(fds.begin());
+  --idle_count_;
+  if (fds.empty()) idle_.erase(origin);
+}
+
+void DirectExchanges::Abort(const Transfer* transfer) {
+  auto it = active_.find(transfer);
+  if (it != active_.end()) {
+    // Queued exchanges start in the next Progress (AddWaits asks for one
+    // without waiting).
+    CloseConnection(*it->second);
+    active_.erase(it);
+    return;
+  }
+  for (auto q = queued_.begin(); q != queued_.end(); ++q) {
+    if ((*q)->transfer.get() == transfer) {
+      queued_.erase(q);
+      return;
+    }
+  }
+}
+
+std::vector<std::shared_ptr<Transfer>> DirectExchanges::AbortAll() {
+  std::vector<std::shared_ptr<Transfer>> transfers;
+  for (auto& [t, x] : active_) {
+    CloseConnection(*x);
+    transfers.push_back(x->transfer);
+  }
+  for (auto& x : queued_) transfers.push_back(x->transfer);
+  active_.clear();
+  queued_.clear();
+  return transfers;
+}
+
+void DirectExchanges::AddWaits(std::vector<curl_waitfd>& waits, int& timeout_ms) {
+  const absl::Time now = clock_->Now();
+  if (!queued_.empty() && active_.size() < static_cast<std::size_t>(options_.max_connections)) {
+    timeout_ms = 0;
+  }
+  for (auto& [t, x] : active_) {
+    if (x->phase == Exchange::Phase::kConnecting || x->phase == Exchange::Phase::kExchanging) {
+      curl_waitfd w{};
+      w.fd = x->fd;
+      w.events = CURL_WAIT_POLLIN;
+      if (x->phase == Exchange::Phase::kConnecting ||
+          (!x->send_failed && x->sent < x->total())) {
+        w.events |= CURL_WAIT_POLLOUT;
+      }
+      waits.push_back(w);
+    }
+    const std::int64_t until =
+        std::max<std::int64_t>(0, absl::ToInt64Milliseconds(x->deadline - now) + 1);
+    timeout_ms = static_cast<int>(std::min<std::int64_t>(timeout_ms, until));
+  }
+}
+
+void DirectExchanges::Progress() {
+  Ended ended;
+  std::vector<ResolverMailbox::Answer> answers;
+  {
+    absl::MutexLock lock(&mailbox_->mu);
+    answers.swap(mailbox_->answers);
+  }
+  for (ResolverMailbox::Answer& answer : answers) {
+    for (auto& [t, x] : active_) {
+      if (x->phase != Exchange::Phase::kResolving || x->resolve_id != answer.id) continue;
+      if (answer.error != 0 || answer.addresses.empty()) {
+        End(*x,
+            MarkNotSent(absl::UnavailableError(
+                absl::StrCat(x->what, ": could not resolve host ", x->target.host, ": ",
+                             answer.error != 0 ? gai_strerror(answer.error) : "no address"))),
+            ended);
+      } else {
+        x->addresses = std::move(answer.addresses);
+        x->next_address = 0;
+        Connect(*x, ended);
+      }
+      break;
+    }
+  }
+  const absl::Time now = clock_->Now();
+  std::vector<Exchange*> running;
+  for (auto& [t, x] : active_) {
+    if (x->phase != Exchange::Phase::kEnded) running.push_back(x.get());
+  }
+  for (Exchange* x : running) {
+    if (x->phase == Exchange::Phase::kEnded) continue;
+    Advance(*x, ended);
+    if (x->phase == Exchange::Phase::kEnded || now < x->deadline) continue;
+    switch (x->phase) {
+      case Exchange::Phase::kResolving:
+        End(*x,
+            MarkNotSent(absl::UnavailableError(absl::StrCat(
+                x->what, ": could not resolve host ", x->target.host, " within ",
+                absl::FormatDuration(options_.connect_timeout), " (stalled or could not connect)"))),
+            ended);
+        break;
+      case Exchange::Phase::kConnecting:
+        End(*x,
+            MarkNotSent(absl::UnavailableError(absl::StrCat(
+                x->what, ": could not connect to ", x->origin, " within ",
+                absl::FormatDuration(options_.connect_timeout), " (stalled or could not connect)"))),
+            ended);
+        break;
+      default:
+        End(*x,
+            absl::UnavailableError(absl::StrCat(
+                x->what, ": no progress for ", absl::FormatDuration(options_.stall_timeout),
+                " (stalled; ", x->sent, " of ", x->total(), " request bytes sent, ",
+                x->parser->bytes_consumed(), " response bytes received)")),
+            ended);
+        break;
+    }
+  }
+  StartQueued(ended);
+  Deliver(ended);
+}
+
+void DirectExchanges::StartQueued(Ended& ended) {
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (it->second->phase == Exchange::Phase::kEnded) {
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  while (!queued_.empty() &&
+         active_.size() < static_cast<std::size_t>(options_.max_connections)) {
+    std::unique_ptr<Exchange> x = std::move(queued_.front());
+    queued_.erase(queued_.begin());
+    Exchange& ref = *x;
+    active_[ref.transfer.get()] = std::move(x);
+    Begin(ref, ended);
+  }
+}
+
+void DirectExchanges::Deliver(Ended& ended) {
+  // Ended exchanges leave before their transfers are finished: finishing
+  // calls back into Abort.
+  StartQueued(ended);
+  for (auto& [transfer, status] : ended) finish_(transfer, std::move(status));
+  ended.clear();
+}
+
+}  // namespace cohort::blob::s3
