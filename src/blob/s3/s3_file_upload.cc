@@ -71,7 +71,7 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::UploadFile(std::string path
                                co_await internal::ReadFileRange(pool, fd, 0, file.size));
     PutOptions single = put;
     single.progress = options.progress;
-    absl::StatusOr<BlobAttributes> done = co_await Put(key, data, single);
+    absl::StatusOr<BlobAttributes> done = co_await PutOwned(key, std::move(data), single);
     if (done.ok() && !options.journal_path.empty()) {
       COHORT_CO_RETURN_IF_ERROR(internal::RemoveJournal(options.journal_path));
     }

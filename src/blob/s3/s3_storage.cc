@@ -131,57 +131,72 @@ S3Request S3Storage::Request(const char* operation, const char* method,
 Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
                                                          std::string_view data,
                                                          const PutOptions& options) {
+  if (data.size() <= options_.multipart_threshold) {
+    // One request, which owns a copy of the body.
+    co_return co_await PutOwned(std::string(key), std::string(data), options);
+  }
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
   COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
   COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
   COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
-  std::string etag;
-  if (data.size() > options_.multipart_threshold) {
-    MultipartPlan plan;
-    plan.total = data.size();
-    COHORT_CO_ASSIGN_OR_RETURN(plan.part_size,
-                               ChoosePartSize(options_.part_size, data.size()));
-    plan.object_headers = ObjectHeaders(stored);
-    plan.conditions = Conditions(options);
-    plan.scheduler = Scheduler(options.deadline, data.size(), options.progress);
-    // Parts are copies: the caller keeps `data` alive only until Put
-    // returns, and a part cancelled with its upload may still be sending
-    // then.
-    PartReader read = [data](PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
-      auto copy = [&](char* dest, std::uint64_t at, std::size_t n) {
-        std::memcpy(dest, data.data() + request.offset + at, n);
-        return absl::OkStatus();
-      };
-      co_return FillPart(*request.pool, request.size, request.digests, copy);
+  MultipartPlan plan;
+  plan.total = data.size();
+  COHORT_CO_ASSIGN_OR_RETURN(plan.part_size, ChoosePartSize(options_.part_size, data.size()));
+  plan.object_headers = ObjectHeaders(stored);
+  plan.conditions = Conditions(options);
+  plan.scheduler = Scheduler(options.deadline, data.size(), options.progress);
+  // Parts are copies: the caller keeps `data` alive only until Put
+  // returns, and a part cancelled with its upload may still be sending
+  // then.
+  PartReader read = [data](PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
+    auto copy = [&](char* dest, std::uint64_t at, std::size_t n) {
+      std::memcpy(dest, data.data() + request.offset + at, n);
+      return absl::OkStatus();
     };
-    absl::StatusOr<std::string> done =
-        co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));
-    if (!done.ok()) {
-      co_return co_await ExplainedWriteStatus(std::string(key), options, done.status());
-    }
-    etag = *std::move(done);
-  } else {
-    S3Request r = Request("PutObject", "PUT", key);
-    r.body = std::string(data);
-    r.headers = ObjectHeaders(stored);
-    AddConditions(options, r);
-    r.deadline = options.deadline;
-    absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
-    if (!response.ok()) {
-      co_return co_await ExplainedWriteStatus(std::string(key), options, response.status());
-    }
-    etag = Unquoted(response->Header("ETag").value_or(""));
+    co_return FillPart(*request.pool, request.size, request.digests, copy);
+  };
+  absl::StatusOr<std::string> done =
+      co_await RunMultipartUpload(Target(key), std::move(plan), std::move(read));
+  if (!done.ok()) {
+    co_return co_await ExplainedWriteStatus(std::string(key), options, done.status());
   }
+  co_return PutAttributes(key, data.size(), *std::move(done), std::move(stored), options);
+}
+
+Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::PutOwned(std::string key, std::string data,
+                                                              PutOptions options) {
+  if (data.size() > options_.multipart_threshold) co_return co_await Put(key, data, options);
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
+  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
+  const std::uint64_t size = data.size();
+  S3Request r = Request("PutObject", "PUT", key);
+  r.body = std::move(data);
+  r.headers = ObjectHeaders(stored);
+  AddConditions(options, r);
+  r.deadline = options.deadline;
+  absl::StatusOr<HttpResponse> response = co_await client_->Call(std::move(r));
+  if (!response.ok()) {
+    co_return co_await ExplainedWriteStatus(key, options, response.status());
+  }
+  co_return PutAttributes(key, size, Unquoted(response->Header("ETag").value_or("")),
+                          std::move(stored), options);
+}
+
+BlobAttributes S3Storage::PutAttributes(std::string_view key, std::uint64_t size,
+                                        std::string etag, internal::StoredHeaders stored,
+                                        const PutOptions& options) const {
   BlobAttributes a;
   a.key = std::string(key);
-  a.size = data.size();
+  a.size = size;
   a.etag = std::move(etag);
   // PutObject answers no Last-Modified; the server's time is in Stat/List.
   a.modified = clock_->Now();
   a.content_type = std::move(stored.content_type);
   a.metadata = std::move(stored.metadata);
   if (options.progress) options.progress(a.size, a.size);
-  co_return a;
+  return a;
 }
 
 Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> S3Storage::OpenWriter(

@@ -43,6 +43,9 @@ class S3Storage final : public BlobStorage {
 
   Awaitable<absl::StatusOr<BlobAttributes>> Put(std::string_view key, std::string_view data,
                                                 const PutOptions& options) override;
+  // Put of a body the request may own (no copy when it goes in one request).
+  Awaitable<absl::StatusOr<BlobAttributes>> PutOwned(std::string key, std::string data,
+                                                     PutOptions options);
   Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> OpenWriter(
       std::string_view key, const PutOptions& options) override;
   Awaitable<absl::StatusOr<std::string>> Get(std::string_view key,
@@ -80,6 +83,9 @@ class S3Storage final : public BlobStorage {
   // current ETag (one HEAD).
   Awaitable<absl::Status> ExplainedWriteStatus(std::string key, PutOptions options,
                                                absl::Status status);
+  // What Put returns for an object it wrote.
+  BlobAttributes PutAttributes(std::string_view key, std::uint64_t size, std::string etag,
+                               internal::StoredHeaders stored, const PutOptions& options) const;
   // The SchedulerOptions of this storage's uploads.
   SchedulerOptions Scheduler(absl::Time deadline, std::uint64_t total,
                              ProgressCallback progress) const;
