@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -288,8 +289,8 @@ void DirectExchanges::Begin(Exchange& x, Ended& ended) {
   // and this thread carries every other transfer.
   x.resolve_id = ++next_resolve_id_;
   x.phase = Exchange::Phase::kResolving;
-  std::thread([mailbox = mailbox_, id = x.resolve_id, host = x.target.host,
-               port = x.target.port] {
+  auto resolve = [mailbox = mailbox_, id = x.resolve_id, host = x.target.host,
+                  port = x.target.port] {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -308,7 +309,15 @@ void DirectExchanges::Begin(Exchange& x, Ended& ended) {
     if (mailbox->closed) return;
     mailbox->answers.push_back(std::move(answer));
     mailbox->wakeup();
-  }).detach();
+  };
+  try {
+    std::thread(std::move(resolve)).detach();
+  } catch (const std::system_error& e) {
+    End(x,
+        MarkNotSent(absl::UnavailableError(
+            absl::StrCat(x.what, ": no thread to resolve ", x.target.host, ": ", e.what()))),
+        ended);
+  }
 }
 
 void DirectExchanges::Connect(Exchange& x, Ended& ended) {

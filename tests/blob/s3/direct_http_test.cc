@@ -229,6 +229,17 @@ TEST_F(DirectHttpTest, SharedBodiesAndConcurrencyWithinMaxConnections) {
   EXPECT_LE(server.connection_count(), 2u);
 }
 
+TEST_F(DirectHttpTest, HostNamesAreResolvedAndEveryAddressTried) {
+  // "localhost" may come first as ::1, where nobody listens: the next
+  // address is tried.
+  TestHttpServer server(EchoSize);
+  HttpRequest put = Put(absl::StrCat("http://localhost:", server.port(), "/k"), "data");
+  absl::StatusOr<HttpResponse> response = Send(put);
+  ASSERT_THAT(response, IsOk());
+  EXPECT_THAT(server.requests().at(0).Header("Host"),
+              Optional(absl::StrCat("localhost:", server.port())));
+}
+
 TEST_F(DirectHttpTest, RefusedConnectionIsUnavailableAndNotSent) {
   std::string url;
   {
