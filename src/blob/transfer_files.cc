@@ -56,6 +56,38 @@ absl::Status PreadExactly(int fd, char* dest, std::uint64_t offset, std::uint64_
   return absl::OkStatus();
 }
 
+Fd OpenForDirectReads(const std::string& path, const SourceFile& file) {
+  Fd direct(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
+  if (!direct.valid()) return Fd();
+  struct stat opened {}, original {};
+  if (::fstat(direct.get(), &opened) != 0 || ::fstat(file.fd.get(), &original) != 0 ||
+      opened.st_dev != original.st_dev || opened.st_ino != original.st_ino) {
+    return Fd();
+  }
+  return direct;
+}
+
+absl::Status PreadDirect(int direct_fd, int fd, char* dest, std::uint64_t offset,
+                         std::uint64_t size) {
+  const auto aligned = [](std::uint64_t v) { return v % kDirectReadAlignment == 0; };
+  std::uint64_t done = 0;
+  if (direct_fd >= 0 && aligned(offset) && aligned(reinterpret_cast<std::uintptr_t>(dest))) {
+    const std::uint64_t rounded =
+        (size + kDirectReadAlignment - 1) / kDirectReadAlignment * kDirectReadAlignment;
+    // Whole blocks come back until the end of the file; anything else (a
+    // refusal, a short read mid-file) leaves the rest to the page cache.
+    while (done < size && aligned(done)) {
+      const ssize_t n = ::pread(direct_fd, dest + done, rounded - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<std::uint64_t>(n);
+    }
+    if (done >= size) return absl::OkStatus();
+  }
+  return PreadExactly(fd, dest + done, offset + done, size - done);
+}
+
 Awaitable<absl::StatusOr<std::string>> ReadFileRange(asio::thread_pool& pool, int fd,
                                                      std::uint64_t offset, std::uint64_t size) {
   auto read = [fd, offset, size]() -> absl::StatusOr<std::string> {

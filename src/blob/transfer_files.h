@@ -31,6 +31,25 @@ absl::StatusOr<SourceFile> OpenSourceFile(const std::string& path);
 // during the upload).
 absl::Status PreadExactly(int fd, char* dest, std::uint64_t offset, std::uint64_t size);
 
+// Direct reads (O_DIRECT) move a file's bytes from the device into the
+// caller's memory without the page cache: no copy through it, and a file read
+// once does not evict what the service keeps cached. They need memory and
+// file offsets aligned to kDirectReadAlignment and whole blocks.
+inline constexpr std::uint64_t kDirectReadAlignment = 4096;
+
+// A second descriptor of `file` (opened from `path`) for direct reads, or an
+// invalid Fd when the file system refuses them or `path` no longer names the
+// same file: callers then read through the page cache.
+Fd OpenForDirectReads(const std::string& path, const SourceFile& file);
+
+// As PreadExactly, through `direct_fd` (OpenForDirectReads) when `dest` and
+// `offset` are aligned to kDirectReadAlignment; `dest` must then have room
+// up to the next multiple of it past `size` (the read is rounded up; the
+// file's end cuts it short). Whatever cannot be read directly (alignment,
+// a file system refusing the read) is read through `fd`.
+absl::Status PreadDirect(int direct_fd, int fd, char* dest, std::uint64_t offset,
+                         std::uint64_t size);
+
 // `size` bytes at `offset` of `fd`, read on `pool` (kInternal, or kDataLoss
 // when the file is shorter than expected: it changed during the upload).
 Awaitable<absl::StatusOr<std::string>> ReadFileRange(asio::thread_pool& pool, int fd,

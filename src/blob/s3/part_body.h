@@ -70,7 +70,8 @@ class PartBufferPool : public std::enable_shared_from_this<PartBufferPool> {
   PartBufferPool& operator=(const PartBufferPool&) = delete;
 
   // A buffer of at least `size` bytes with unspecified contents, returned to
-  // the pool when the last copy of the pointer goes.
+  // the pool when the last copy of the pointer goes. Page-aligned (4 KiB)
+  // and rounded up to whole pages, for direct reads (transfer_files.h).
   std::shared_ptr<char> Take(std::size_t size);
 
   // Buffers allocated so far (for tests: reuse keeps this at the number of
@@ -78,8 +79,11 @@ class PartBufferPool : public std::enable_shared_from_this<PartBufferPool> {
   int allocated() const;
 
  private:
+  struct FreeBuffer {
+    void operator()(char* p) const;
+  };
   struct Buffer {
-    std::unique_ptr<char[]> data;
+    std::unique_ptr<char[], FreeBuffer> data;
     std::size_t capacity = 0;
   };
   void Return(Buffer buffer);
@@ -90,16 +94,22 @@ class PartBufferPool : public std::enable_shared_from_this<PartBufferPool> {
   int allocated_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Reads `n` bytes of the part, starting `at` bytes into it, into `dest`.
+// Reads `n` bytes of the part, starting `at` bytes into it, into `dest`
+// (which has room up to the next page boundary past `dest + n`).
 using PartBlockReader =
     absl::FunctionRef<absl::Status(char* dest, std::uint64_t at, std::size_t n)>;
 
-// Fills a buffer from `pool` with a part of `size` bytes, `read` a block at a
-// time, and computes the digests of `kinds` over each block right after it
-// was read. Returns the first error of `read`, or kInternal when OpenSSL
+// What FillPart reads at a time by default: a block small enough to be still
+// in the core's cache when the digests go over it.
+inline constexpr std::size_t kPartReadBytes = 256u << 10;
+
+// Fills a buffer from `pool` with a part of `size` bytes, `read_bytes` at a
+// time through `read` (a whole part at once suits direct reads, which bypass
+// the cache anyway), and computes the digests of `kinds` over what each read
+// brought. Returns the first error of `read`, or kInternal when OpenSSL
 // fails.
 absl::StatusOr<PartBody> FillPart(PartBufferPool& pool, std::size_t size, PartDigestKinds kinds,
-                                  PartBlockReader read);
+                                  PartBlockReader read, std::size_t read_bytes = kPartReadBytes);
 
 }  // namespace cohort::blob::s3
 

@@ -133,14 +133,22 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::UploadFile(std::string path
     };
   }
 
-  // Each part is read and digested on `pool`'s thread, a block at a time
-  // (FillPart), straight into a reused buffer.
-  PartReader read = [&pool, fd](PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
-    auto fill = [fd, request = std::move(request)]() -> absl::StatusOr<PartBody> {
+  // Each part is read and digested on `pool`'s thread (FillPart), straight
+  // into a reused buffer: with direct reads, a whole part in one read, then
+  // digested block by block; through the page cache, a block at a time,
+  // digested while it is in the core's cache.
+  internal::Fd direct;
+  if (options.bypass_page_cache && part_size % internal::kDirectReadAlignment == 0) {
+    direct = internal::OpenForDirectReads(path, file);
+  }
+  PartReader read = [&pool, fd, direct_fd = direct.get()](
+                        PartRequest request) -> Awaitable<absl::StatusOr<PartBody>> {
+    auto fill = [fd, direct_fd, request = std::move(request)]() -> absl::StatusOr<PartBody> {
       auto read_block = [&](char* dest, std::uint64_t at, std::size_t n) {
-        return internal::PreadExactly(fd, dest, request.offset + at, n);
+        return internal::PreadDirect(direct_fd, fd, dest, request.offset + at, n);
       };
-      return FillPart(*request.pool, request.size, request.digests, read_block);
+      return FillPart(*request.pool, request.size, request.digests, read_block,
+                      direct_fd >= 0 ? request.size : kPartReadBytes);
     };
     absl::StatusOr<PartBody> body = co_await internal::Offload(pool, std::move(fill));
     co_return body;

@@ -137,6 +137,29 @@ TEST_F(MultipartTest, UploadAndDownloadFilesInParallel) {
   EXPECT_FALSE(std::filesystem::exists(out + ".cohort-download"));
 }
 
+// Direct reads (the default) need parts of whole 4 KiB blocks; other part
+// sizes, and uploads that ask for it, read through the page cache. The
+// object is the file either way.
+TEST_F(MultipartTest, PartsReadDirectlyOrThroughThePageCacheAreTheFile) {
+  auto storage = Open();
+  const std::string data = RandomBytes(11 * kMiB + 4097, 17);
+  const std::string path = WriteFile("direct.bin", data);
+  struct Way {
+    const char* key;
+    std::uint64_t part_size;
+    bool bypass;
+  };
+  for (const Way& way : {Way{"direct", 5 * kMiB, true}, Way{"cached", 5 * kMiB, false},
+                         Way{"unaligned", 5 * kMiB + 512, true}}) {
+    SCOPED_TRACE(way.key);
+    TransferOptions options;
+    options.part_size = way.part_size;
+    options.bypass_page_cache = way.bypass;
+    ASSERT_THAT(Run(UploadFile(*storage, path, K(way.key), options)), IsOk());
+    EXPECT_TRUE(Run(storage->Get(K(way.key), {})).value() == data);
+  }
+}
+
 TEST_F(MultipartTest, SmallFileIsOnePutObject) {
   FaultProxy proxy(Endpoint());
   auto storage = Open(proxy.url());

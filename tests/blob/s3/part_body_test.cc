@@ -97,6 +97,33 @@ TEST(PartBodyTest, PoolReusesReturnedBuffers) {
   EXPECT_EQ(pool->allocated(), 2);
 }
 
+TEST(PartBodyTest, BuffersArePageAlignedWithRoomForARoundedUpRead) {
+  auto pool = std::make_shared<PartBufferPool>(1);
+  std::shared_ptr<char> odd = pool->Take((5 << 20) + 3);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(odd.get()) % 4096, 0u);
+  // Writing up to the next page boundary stays inside the buffer (ASan).
+  std::memset(odd.get(), 1, (5 << 20) + 4096);
+}
+
+TEST(PartBodyTest, WholePartReadsAreDigestedBlockByBlock) {
+  auto pool = std::make_shared<PartBufferPool>(1);
+  const std::string data = RandomBytes((3 << 20) + 7, 12);
+  int reads = 0;
+  auto copy = [&](char* dest, std::uint64_t at, std::size_t n) {
+    ++reads;
+    std::memcpy(dest, data.data() + at, n);
+    return absl::OkStatus();
+  };
+  absl::StatusOr<PartBody> body =
+      FillPart(*pool, data.size(), PartDigestKinds{.crc32c = true, .sha256 = true}, copy,
+               data.size());
+  ASSERT_THAT(body, IsOk());
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(body->bytes, data);
+  EXPECT_EQ(body->crc32c, crc32c::Value(data));
+  EXPECT_EQ(body->sha256_hex, *Sha256Hex(data));
+}
+
 TEST(PartBodyTest, PoolKeepsAtMostMaxIdleBuffers) {
   auto pool = std::make_shared<PartBufferPool>(1);
   {
