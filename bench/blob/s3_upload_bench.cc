@@ -14,6 +14,7 @@
 //   ninja -C build blob_s3_upload_bench
 //   build/bench/blob/blob_s3_upload_bench [--size_mib=256] [--part_mib=8]
 //       [--concurrency=4] [--runs=3] [--checksum=crc32c|md5] [--sign_payload=1|0]
+//       [--bypass_page_cache=1|0]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -52,7 +53,8 @@ double CpuSeconds(const rusage& u) {
 // "peak_rss_mib"}: cpu_s counts from just before the upload (the client
 // created), as the SDK's side does; process_cpu_s the whole process.
 int RunClient(const std::string& endpoint, const std::string& key, const std::string& file,
-              std::uint64_t part, int concurrency, const std::string& checksum, bool sign_payload) {
+              std::uint64_t part, int concurrency, const std::string& checksum, bool sign_payload,
+              bool bypass_page_cache) {
   using namespace cohort::blob;  // NOLINT
   asio::io_context io;
   std::unique_ptr<cohort::Clock> clock = cohort::NewRealClock();
@@ -75,6 +77,7 @@ int RunClient(const std::string& endpoint, const std::string& key, const std::st
     return 1;
   }
   TransferOptions transfer;
+  transfer.bypass_page_cache = bypass_page_cache;
   transfer.part_size = part;
   transfer.concurrency = concurrency;
   std::optional<absl::StatusOr<BlobAttributes>> result;
@@ -149,9 +152,10 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "--client") {
-    if (argc != 9) return 2;
+    if (argc != 10) return 2;
     return RunClient(argv[2], argv[3], argv[4], std::strtoull(argv[5], nullptr, 10),
-                     std::atoi(argv[6]), argv[7], std::string(argv[8]) == "1");
+                     std::atoi(argv[6]), argv[7], std::string(argv[8]) == "1",
+                     std::string(argv[9]) == "1");
   }
   const std::uint64_t size_mib = std::stoull(Flag(argc, argv, "size_mib", "256"));
   const std::uint64_t part = std::stoull(Flag(argc, argv, "part_mib", "8")) << 20;
@@ -162,6 +166,8 @@ int main(int argc, char** argv) {
   // UNSIGNED-PAYLOAD).
   const std::string checksum = Flag(argc, argv, "checksum", "crc32c");
   const std::string sign = Flag(argc, argv, "sign_payload", "1");
+  // Direct reads of the file's parts (TransferOptions::bypass_page_cache).
+  const std::string bypass = Flag(argc, argv, "bypass_page_cache", "1");
 
   auto server = S3rver::Start({"bench"});
   if (!server.ok()) {
@@ -190,7 +196,7 @@ int main(int argc, char** argv) {
   const std::string endpoint = (*server)->endpoint();
   const std::string cohort_cmd =
       absl::StrCat("'", self, "' --client ", endpoint, " cohort.bin '", file, "' ", part, " ",
-                   concurrency, " ", checksum, " ", sign);
+                   concurrency, " ", checksum, " ", sign, " ", bypass);
   const std::string sdk_cmd =
       absl::StrCat("node '", COHORT_NODE_TOOLS_DIR, "/upload_bench.mjs' ", endpoint,
                    " bench sdk.bin '", file, "' ", part, " ", concurrency);
@@ -226,9 +232,11 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "{\n  \"object_mib\": %llu, \"part_mib\": %llu, \"concurrency\": %d, \"runs\": %d,\n"
-      "  \"cohort_checksum\": \"%s\", \"cohort_sign_payload\": %s,\n",
+      "  \"cohort_checksum\": \"%s\", \"cohort_sign_payload\": %s,"
+      " \"cohort_bypass_page_cache\": %s,\n",
       static_cast<unsigned long long>(size_mib), static_cast<unsigned long long>(part >> 20),
-      concurrency, runs, checksum.c_str(), sign == "1" ? "true" : "false");
+      concurrency, runs, checksum.c_str(), sign == "1" ? "true" : "false",
+      bypass == "1" ? "true" : "false");
   std::printf("  \"per_run\": [\n    %s\n  ],\n  \"median\": {\n", runs_json.c_str());
   bool first = true;
   for (const auto& [name, metrics] : all) {
