@@ -1,8 +1,6 @@
 #include "blob/s3/direct_http.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -14,14 +12,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <system_error>
-#include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "blob/s3/http_response_parser.h"
 #include "blob/s3/http_transfer.h"
 #include "cohort/resilience/status_hints.h"
@@ -36,11 +29,6 @@ constexpr absl::Duration kMaxIdle = absl::Seconds(15);
 constexpr std::size_t kReadChunk = 64u << 10;
 constexpr int kPipeBytes = 1 << 20;
 
-struct Address {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-};
-
 std::string ErrnoText(int error) { return std::strerror(error); }
 
 bool ProxyConfigured() {
@@ -51,102 +39,7 @@ bool ProxyConfigured() {
   return false;
 }
 
-std::optional<Address> NumericAddress(const std::string& host, std::uint16_t port) {
-  Address a;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    a.length = sizeof(sockaddr_in);
-    return a;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    a.length = sizeof(sockaddr_in6);
-    return a;
-  }
-  return std::nullopt;
-}
-
-// True when the idle connection has nothing to read: a server that closed
-// it (or sent something unasked) makes it readable.
-bool IdleConnectionUsable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 0;
-}
-
 }  // namespace
-
-std::optional<DirectTarget> ParseDirectTarget(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() ||
-      !absl::EqualsIgnoreCase(absl::string_view(url.data(), kScheme.size()), "http://")) {
-    return std::nullopt;
-  }
-  url.remove_prefix(kScheme.size());
-  if (url.find('#') != std::string_view::npos) return std::nullopt;
-  const std::size_t end = url.find_first_of("/?");
-  std::string_view authority = url.substr(0, end);
-  std::string_view rest = end == std::string_view::npos ? std::string_view() : url.substr(end);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  DirectTarget target;
-  target.authority = std::string(authority);
-  std::string_view port_text;
-  if (authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    target.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port_text = after.substr(1);
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    target.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (target.host.empty()) return std::nullopt;
-  for (char c : target.host) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '%' || c == '/' || c == '\\') {
-      return std::nullopt;
-    }
-  }
-  if (!port_text.empty()) {
-    std::uint32_t port = 0;
-    if (port_text.size() > 5 ||
-        !absl::SimpleAtoi(absl::string_view(port_text.data(), port_text.size()), &port) ||
-        port == 0 || port > 65535 || !absl::ascii_isdigit(port_text.front())) {
-      return std::nullopt;
-    }
-    target.port = static_cast<std::uint16_t>(port);
-  }
-  if (rest.empty() || rest.front() == '?') {
-    target.path_and_query = absl::StrCat("/", absl::string_view(rest.data(), rest.size()));
-  } else {
-    target.path_and_query = std::string(rest);
-  }
-  for (char c : target.path_and_query) {
-    if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) == 0x7f) {
-      return std::nullopt;
-    }
-  }
-  return target;
-}
-
-struct DirectExchanges::ResolverMailbox {
-  struct Answer {
-    std::uint64_t id = 0;
-    int error = 0;  // a getaddrinfo code
-    std::vector<Address> addresses;
-  };
-  absl::Mutex mu;
-  bool closed ABSL_GUARDED_BY(mu) = false;
-  std::function<void()> wakeup ABSL_GUARDED_BY(mu);
-  std::vector<Answer> answers ABSL_GUARDED_BY(mu);
-};
 
 struct DirectExchanges::Exchange {
   enum class Phase { kQueued, kResolving, kConnecting, kExchanging, kEnded };
@@ -159,7 +52,7 @@ struct DirectExchanges::Exchange {
   std::string_view body;
   Phase phase = Phase::kQueued;
   std::uint64_t resolve_id = 0;
-  std::vector<Address> addresses;
+  std::vector<SocketAddress> addresses;
   std::size_t next_address = 0;
   int connect_error = 0;
   int fd = -1;
@@ -185,22 +78,12 @@ DirectExchanges::DirectExchanges(const HttpClientOptions& options, Clock* clock,
       clock_(clock),
       finish_(std::move(finish)),
       proxied_(ProxyConfigured()),
-      mailbox_(std::make_shared<ResolverMailbox>()),
-      read_buffer_(kReadChunk, '\0') {
-  absl::MutexLock lock(&mailbox_->mu);
-  mailbox_->wakeup = std::move(wakeup);
-}
+      resolver_(std::move(wakeup)),
+      idle_(static_cast<std::size_t>(options.max_connections), kMaxIdle),
+      read_buffer_(kReadChunk, '\0') {}
 
 DirectExchanges::~DirectExchanges() {
-  {
-    absl::MutexLock lock(&mailbox_->mu);
-    mailbox_->closed = true;
-    mailbox_->wakeup = nullptr;
-  }
   for (auto& [t, x] : active_) CloseConnection(*x);
-  for (auto& [origin, fds] : idle_) {
-    for (auto& [fd, since] : fds) ::close(fd);
-  }
 }
 
 bool DirectExchanges::Accepts(const HttpRequest& request) const {
@@ -267,7 +150,7 @@ void DirectExchanges::Begin(Exchange& x, Ended& ended) {
   x.parser.emplace(parser_options,
                    [t](std::string_view piece) { return AcceptResponseBody(*t, piece); });
   if (!x.retried) {
-    const int fd = TakeIdle(x.origin);
+    const int fd = idle_.Take(x.origin, clock_->Now());
     if (fd >= 0) {
       x.fd = fd;
       x.reused = true;
@@ -279,50 +162,25 @@ void DirectExchanges::Begin(Exchange& x, Ended& ended) {
   }
   x.reused = false;
   x.deadline = clock_->Now() + options_.connect_timeout;
-  if (std::optional<Address> numeric = NumericAddress(x.target.host, x.target.port)) {
+  if (std::optional<SocketAddress> numeric = NumericAddress(x.target.host, x.target.port)) {
     x.addresses = {*numeric};
     x.next_address = 0;
     Connect(x, ended);
     return;
   }
-  // Host names are looked up on a thread of their own: getaddrinfo blocks,
-  // and this thread carries every other transfer.
-  x.resolve_id = ++next_resolve_id_;
-  x.phase = Exchange::Phase::kResolving;
-  auto resolve = [mailbox = mailbox_, id = x.resolve_id, host = x.target.host,
-                  port = x.target.port] {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    ResolverMailbox::Answer answer;
-    answer.id = id;
-    answer.error = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      Address address;
-      std::memcpy(&address.storage, a->ai_addr, a->ai_addrlen);
-      address.length = a->ai_addrlen;
-      answer.addresses.push_back(address);
-    }
-    if (found != nullptr) ::freeaddrinfo(found);
-    absl::MutexLock lock(&mailbox->mu);
-    if (mailbox->closed) return;
-    mailbox->answers.push_back(std::move(answer));
-    mailbox->wakeup();
-  };
-  try {
-    std::thread(std::move(resolve)).detach();
-  } catch (const std::system_error& e) {
-    End(x,
-        MarkNotSent(absl::UnavailableError(
-            absl::StrCat(x.what, ": no thread to resolve ", x.target.host, ": ", e.what()))),
+  absl::StatusOr<std::uint64_t> id = resolver_.Start(x.target.host, x.target.port);
+  if (!id.ok()) {
+    End(x, MarkNotSent(absl::UnavailableError(absl::StrCat(x.what, ": ", id.status().message()))),
         ended);
+    return;
   }
+  x.resolve_id = *id;
+  x.phase = Exchange::Phase::kResolving;
 }
 
 void DirectExchanges::Connect(Exchange& x, Ended& ended) {
   while (x.next_address < x.addresses.size()) {
-    const Address& a = x.addresses[x.next_address++];
+    const SocketAddress& a = x.addresses[x.next_address++];
     const int fd =
         ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
@@ -539,7 +397,7 @@ void DirectExchanges::End(Exchange& x, absl::Status status, Ended& ended) {
   const bool reusable = x.fd >= 0 && status.ok() && x.parser->keep_alive() &&
                         !x.send_failed && x.sent == x.total();
   if (reusable) {
-    PutIdle(x.origin, x.fd);
+    idle_.Put(x.origin, x.fd, clock_->Now());
     x.fd = -1;
   }
   CloseConnection(x);
@@ -549,38 +407,6 @@ void DirectExchanges::End(Exchange& x, absl::Status status, Ended& ended) {
   }
   x.phase = Exchange::Phase::kEnded;
   ended.emplace_back(x.transfer, std::move(status));
-}
-
-int DirectExchanges::TakeIdle(const std::string& origin) {
-  auto it = idle_.find(origin);
-  if (it == idle_.end()) return -1;
-  const absl::Time now = clock_->Now();
-  int found = -1;
-  while (!it->second.empty() && found < 0) {
-    auto [fd, since] = it->second.back();
-    it->second.pop_back();
-    --idle_count_;
-    if (now - since < kMaxIdle && IdleConnectionUsable(fd)) {
-      found = fd;
-    } else {
-      ::close(fd);
-    }
-  }
-  if (it->second.empty()) idle_.erase(it);
-  return found;
-}
-
-void DirectExchanges::PutIdle(const std::string& origin, int fd) {
-  idle_[origin].emplace_back(fd, clock_->Now());
-  ++idle_count_;
-  if (idle_count_ <= static_cast<std::size_t>(options_.max_connections)) return;
-  // Over the limit: close the oldest of this origin's (the one just added
-  // when it is the only one).
-  auto& fds = idle_[origin];
-  ::close(fds.front().first);
-  fds.erase(fds.begin());
-  --idle_count_;
-  if (fds.empty()) idle_.erase(origin);
 }
 
 void DirectExchanges::Abort(const Transfer* transfer) {
@@ -636,19 +462,14 @@ void DirectExchanges::AddWaits(std::vector<curl_waitfd>& waits, int& timeout_ms)
 
 void DirectExchanges::Progress() {
   Ended ended;
-  std::vector<ResolverMailbox::Answer> answers;
-  {
-    absl::MutexLock lock(&mailbox_->mu);
-    answers.swap(mailbox_->answers);
-  }
-  for (ResolverMailbox::Answer& answer : answers) {
+  for (HostResolver::Answer& answer : resolver_.TakeAnswers()) {
     for (auto& [t, x] : active_) {
       if (x->phase != Exchange::Phase::kResolving || x->resolve_id != answer.id) continue;
       if (answer.error != 0 || answer.addresses.empty()) {
         End(*x,
             MarkNotSent(absl::UnavailableError(
                 absl::StrCat(x->what, ": could not resolve host ", x->target.host, ": ",
-                             answer.error != 0 ? gai_strerror(answer.error) : "no address"))),
+                             answer.error != 0 ? HostResolver::ErrorText(answer.error) : "no address"))),
             ended);
       } else {
         x->addresses = std::move(answer.addresses);

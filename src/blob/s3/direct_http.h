@@ -14,8 +14,8 @@
 // server had closed sent again once on a new connection, connect and stall
 // timeouts from HttpClientOptions (measured on the injected clock).
 //
-// Thread-compatible: the worker thread only, except the resolver threads
-// (one per host-name lookup), which hand their answer back under a mutex.
+// Thread-compatible: the worker thread only (host-name lookups run on
+// threads of their own, http_origin.h).
 #ifndef COHORT_SRC_BLOB_S3_DIRECT_HTTP_H_
 #define COHORT_SRC_BLOB_S3_DIRECT_HTTP_H_
 
@@ -25,35 +25,20 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "blob/s3/http_client.h"
+#include "blob/s3/http_origin.h"
 #include "cohort/base/clock.h"
 
 namespace cohort::blob::s3 {
 
 struct Transfer;
-
-// Where a plain http:// URL points.
-struct DirectTarget {
-  std::string host;  // without the brackets of an IPv6 literal
-  std::uint16_t port = 80;
-  std::string authority;       // "host[:port]" as the URL spells it
-  std::string path_and_query;  // "/" at least
-};
-
-// Splits "http://host[:port][/path][?query]". nullopt for any other scheme,
-// user information, a fragment or a malformed authority: such URLs are left
-// to libcurl, which reports what is wrong with them.
-std::optional<DirectTarget> ParseDirectTarget(std::string_view url);
 
 class DirectExchanges {
  public:
@@ -95,8 +80,6 @@ class DirectExchanges {
 
  private:
   struct Exchange;
-  struct Connection;
-  struct ResolverMailbox;
   using Ended = std::vector<std::pair<std::shared_ptr<Transfer>, absl::Status>>;
 
   void Begin(Exchange& x, Ended& ended);
@@ -108,8 +91,6 @@ class DirectExchanges {
   absl::Status Receive(Exchange& x, bool& again);
   void End(Exchange& x, absl::Status status, Ended& ended);
   bool RetryOnNewConnection(Exchange& x, Ended& ended);
-  int TakeIdle(const std::string& origin);
-  void PutIdle(const std::string& origin, int fd);
   void StartQueued(Ended& ended);
   void Deliver(Ended& ended);
 
@@ -117,14 +98,10 @@ class DirectExchanges {
   Clock* const clock_;
   FinishFn finish_;
   bool proxied_ = false;
-  std::shared_ptr<ResolverMailbox> mailbox_;
+  HostResolver resolver_;
+  IdleConnections idle_;
   std::unordered_map<const Transfer*, std::unique_ptr<Exchange>> active_;
   std::vector<std::unique_ptr<Exchange>> queued_;
-  // Idle keep-alive sockets per "host:port", oldest first, with the time
-  // they became idle.
-  std::map<std::string, std::vector<std::pair<int, absl::Time>>> idle_;
-  std::size_t idle_count_ = 0;
-  std::uint64_t next_resolve_id_ = 0;
   std::string read_buffer_;
 };
 
