@@ -35,35 +35,6 @@ using ::cohort::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Optional;
 
-TEST(ParseDirectTargetTest, SplitsPlainHttpUrls) {
-  std::optional<DirectTarget> t = ParseDirectTarget("http://127.0.0.1:9000/b/k?partNumber=1");
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(t->host, "127.0.0.1");
-  EXPECT_EQ(t->port, 9000);
-  EXPECT_EQ(t->authority, "127.0.0.1:9000");
-  EXPECT_EQ(t->path_and_query, "/b/k?partNumber=1");
-
-  t = ParseDirectTarget("HTTP://[::1]:81?uploads");
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(t->host, "::1");
-  EXPECT_EQ(t->port, 81);
-  EXPECT_EQ(t->path_and_query, "/?uploads");
-
-  t = ParseDirectTarget("http://minio");
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(t->port, 80);
-  EXPECT_EQ(t->path_and_query, "/");
-}
-
-TEST(ParseDirectTargetTest, LeavesEverythingElseToLibcurl) {
-  for (const char* url :
-       {"https://h/k", "ftp://h/k", "http://user:pw@h/k", "http://h/k#frag", "http://h:0/k",
-        "http://h:65536/k", "http://h:80x/k", "http://h:+80/k", "http://[::1/k", "http:///k",
-        "http://h/a b", "http://h\t/k", "http://[::1]x/k", "http:/h"}) {
-    EXPECT_FALSE(ParseDirectTarget(url).has_value()) << url;
-  }
-}
-
 // A server on a raw socket for one connection at a time: `script` gets the
 // accepted socket after the request's headers were read. Scripts that answer
 // in full say "Connection: close": the server serves the next connection
