@@ -4,6 +4,9 @@
 // transfer, so a call never blocks the caller's executor and any number of
 // requests run concurrently on one thread. Connections are kept alive and
 // reused (the multi handle's connection cache); easy handles are pooled.
+// Large PUT bodies to http:// URLs skip libcurl's copy of the body: the same
+// thread sends them on its own connections (direct_http.h,
+// HttpClientOptions::direct_write_min_bytes), with the same statuses.
 //
 // A call completes on the awaiting coroutine's executor. Its deadline is
 // measured on the injected Clock; when it passes (or the awaiting coroutine is
