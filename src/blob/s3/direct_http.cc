@@ -62,7 +62,6 @@ struct DirectExchanges::Exchange {
   // The body goes through this pipe (Send), `piped` bytes of it so far.
   int pipe_read = -1;
   int pipe_write = -1;
-  bool used_pipe = false;
   bool copy_body = false;
   std::size_t piped = 0;
   std::size_t sent = 0;  // of head and body together
@@ -86,27 +85,27 @@ DirectExchanges::~DirectExchanges() {
   for (auto& [t, x] : active_) CloseConnection(*x);
 }
 
-bool DirectExchanges::Accepts(const HttpRequest& request) const {
-  if (proxied_ || request.method != "PUT" || request.body_source) return false;
+std::optional<DirectTarget> DirectExchanges::Route(const HttpRequest& request) const {
+  if (proxied_ || request.method != "PUT" || request.body_source) return std::nullopt;
   const std::size_t size = request.InMemoryBody().size();
-  if (size == 0 || size < options_.direct_write_min_bytes) return false;
+  if (size == 0 || size < options_.direct_write_min_bytes) return std::nullopt;
   for (const HttpHeader& h : request.headers) {
     const absl::string_view name(h.name.data(), h.name.size());
     if (absl::EqualsIgnoreCase(name, "Content-Length") ||
         absl::EqualsIgnoreCase(name, "Transfer-Encoding") ||
         absl::EqualsIgnoreCase(name, "Expect")) {
-      return false;
+      return std::nullopt;
     }
   }
-  return ParseDirectTarget(request.url).has_value();
+  return ParseDirectTarget(request.url);
 }
 
-void DirectExchanges::Start(std::shared_ptr<Transfer> transfer) {
+void DirectExchanges::Start(std::shared_ptr<Transfer> transfer, DirectTarget target) {
   auto x = std::make_unique<Exchange>();
   const HttpRequest& r = *transfer->request;
   x->what = absl::StrCat(r.method, " ", r.url);
   x->transfer = std::move(transfer);
-  x->target = *ParseDirectTarget(r.url);
+  x->target = std::move(target);
   x->origin = absl::StrCat(x->target.host, ":", x->target.port);
   x->body = r.InMemoryBody();
   Ended ended;
@@ -142,7 +141,6 @@ void DirectExchanges::Start(std::shared_ptr<Transfer> transfer) {
 void DirectExchanges::Begin(Exchange& x, Ended& ended) {
   x.sent = 0;
   x.piped = 0;
-  x.used_pipe = false;
   x.send_failed = false;
   x.transfer->response = HttpResponse{};
   HttpResponseParserOptions parser_options;
@@ -224,13 +222,7 @@ void DirectExchanges::Advance(Exchange& x, Ended& ended) {
   }
   if (x.phase != Exchange::Phase::kExchanging) return;
   while (true) {
-    bool sent_more = false;
-    if (!x.send_failed && x.sent < x.total()) {
-      if (absl::Status s = Send(x, sent_more); !s.ok()) {
-        End(x, std::move(s), ended);
-        return;
-      }
-    }
+    const bool sent_more = !x.send_failed && x.sent < x.total() && Send(x);
     bool received_more = false;
     absl::Status received = Receive(x, received_more);
     if (!received.ok()) {
@@ -253,8 +245,9 @@ void DirectExchanges::Advance(Exchange& x, Ended& ended) {
 // holds it), and a connection that ends any other way than with a complete
 // exchange is closed with a reset (CloseConnection), which drops whatever
 // was still queued. Where vmsplice is refused, the body is copied like the
-// head.
-absl::Status DirectExchanges::Send(Exchange& x, bool& sent_more) {
+// head. Returns whether anything changed (bytes went out, sending failed or
+// switched to copying), so that the caller goes on at once.
+bool DirectExchanges::Send(Exchange& x) {
   if (x.sent < x.head.size() || x.copy_body) {
     iovec iov[2];
     int count = 0;
@@ -273,17 +266,16 @@ absl::Status DirectExchanges::Send(Exchange& x, bool& sent_more) {
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = static_cast<std::size_t>(count);
-    return Sent(x, ::sendmsg(x.fd, &message, flags), sent_more);
+    return Sent(x, ::sendmsg(x.fd, &message, flags));
   }
   if (x.pipe_write < 0) {
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
       x.copy_body = true;
-      return absl::OkStatus();
+      return true;
     }
     x.pipe_read = fds[0];
     x.pipe_write = fds[1];
-    x.used_pipe = true;
     x.piped = x.sent - x.head.size();
     // Fewer round trips through the pipe; the default (64 KiB) if refused.
     ::fcntl(x.pipe_write, F_SETPIPE_SZ, kPipeBytes);
@@ -296,42 +288,40 @@ absl::Status DirectExchanges::Send(Exchange& x, bool& sent_more) {
       x.piped += static_cast<std::size_t>(n);
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
       x.copy_body = true;  // the pipe is empty: copying takes over cleanly
-      return absl::OkStatus();
+      return true;
     }
   }
-  if (x.piped == body_sent) return absl::OkStatus();
-  return Sent(x,
-              ::splice(x.pipe_read, nullptr, x.fd, nullptr, x.piped - body_sent,
-                       SPLICE_F_NONBLOCK | SPLICE_F_MOVE),
-              sent_more);
+  if (x.piped == body_sent) return false;
+  return Sent(x, ::splice(x.pipe_read, nullptr, x.fd, nullptr, x.piped - body_sent,
+                          SPLICE_F_NONBLOCK | SPLICE_F_MOVE));
 }
 
-absl::Status DirectExchanges::Sent(Exchange& x, ssize_t n, bool& sent_more) {
+bool DirectExchanges::Sent(Exchange& x, ssize_t n) {
   if (n > 0) {
     x.sent += static_cast<std::size_t>(n);
-    sent_more = true;
-    return absl::OkStatus();
+    return true;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
-  sent_more = true;
-  if (n < 0 && errno == EINTR) return absl::OkStatus();
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+  if (n < 0 && errno == EINTR) return true;
   // The server stopped reading (it may have answered early, say with an
   // error): stop sending and read what it said.
   x.send_failed = true;
-  return absl::OkStatus();
+  return true;
 }
 
 void DirectExchanges::CloseConnection(Exchange& x) {
-  if (x.pipe_read >= 0) {
+  // Pages of the body may still be queued by reference when the pipe was
+  // used on this connection.
+  const bool by_reference = x.pipe_read >= 0;
+  if (by_reference) {
     ::close(x.pipe_read);
     ::close(x.pipe_write);
     x.pipe_read = x.pipe_write = -1;
   }
   if (x.fd < 0) return;
-  if (x.used_pipe) {
-    // Pages of the body may still be queued by reference; a reset drops
-    // them, where a plain close would go on sending memory the caller is
-    // about to reuse.
+  if (by_reference) {
+    // A reset drops the queued pages, where a plain close would go on
+    // sending memory the caller is about to reuse.
     linger abortive{1, 0};
     ::setsockopt(x.fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
   }
@@ -464,19 +454,10 @@ void DirectExchanges::Progress() {
   Ended ended;
   for (HostResolver::Answer& answer : resolver_.TakeAnswers()) {
     for (auto& [t, x] : active_) {
-      if (x->phase != Exchange::Phase::kResolving || x->resolve_id != answer.id) continue;
-      if (answer.error != 0 || answer.addresses.empty()) {
-        End(*x,
-            MarkNotSent(absl::UnavailableError(
-                absl::StrCat(x->what, ": could not resolve host ", x->target.host, ": ",
-                             answer.error != 0 ? HostResolver::ErrorText(answer.error) : "no address"))),
-            ended);
-      } else {
-        x->addresses = std::move(answer.addresses);
-        x->next_address = 0;
-        Connect(*x, ended);
+      if (x->phase == Exchange::Phase::kResolving && x->resolve_id == answer.id) {
+        Resolved(*x, std::move(answer), ended);
+        break;
       }
-      break;
     }
   }
   const absl::Time now = clock_->Now();
@@ -487,34 +468,45 @@ void DirectExchanges::Progress() {
   for (Exchange* x : running) {
     if (x->phase == Exchange::Phase::kEnded) continue;
     Advance(*x, ended);
-    if (x->phase == Exchange::Phase::kEnded || now < x->deadline) continue;
-    switch (x->phase) {
-      case Exchange::Phase::kResolving:
-        End(*x,
-            MarkNotSent(absl::UnavailableError(absl::StrCat(
-                x->what, ": could not resolve host ", x->target.host, " within ",
-                absl::FormatDuration(options_.connect_timeout), " (stalled or could not connect)"))),
-            ended);
-        break;
-      case Exchange::Phase::kConnecting:
-        End(*x,
-            MarkNotSent(absl::UnavailableError(absl::StrCat(
-                x->what, ": could not connect to ", x->origin, " within ",
-                absl::FormatDuration(options_.connect_timeout), " (stalled or could not connect)"))),
-            ended);
-        break;
-      default:
-        End(*x,
-            absl::UnavailableError(absl::StrCat(
-                x->what, ": no progress for ", absl::FormatDuration(options_.stall_timeout),
-                " (stalled; ", x->sent, " of ", x->total(), " request bytes sent, ",
-                x->parser->bytes_consumed(), " response bytes received)")),
-            ended);
-        break;
+    if (x->phase != Exchange::Phase::kEnded && now >= x->deadline) {
+      End(*x, TimedOut(*x), ended);
     }
   }
-  StartQueued(ended);
   Deliver(ended);
+}
+
+void DirectExchanges::Resolved(Exchange& x, HostResolver::Answer answer, Ended& ended) {
+  if (answer.error != 0 || answer.addresses.empty()) {
+    const std::string why =
+        answer.error != 0 ? HostResolver::ErrorText(answer.error) : "no address";
+    End(x,
+        MarkNotSent(absl::UnavailableError(
+            absl::StrCat(x.what, ": could not resolve host ", x.target.host, ": ", why))),
+        ended);
+    return;
+  }
+  x.addresses = std::move(answer.addresses);
+  x.next_address = 0;
+  Connect(x, ended);
+}
+
+absl::Status DirectExchanges::TimedOut(const Exchange& x) const {
+  const std::string within =
+      absl::StrCat(" within ", absl::FormatDuration(options_.connect_timeout),
+                   " (stalled or could not connect)");
+  switch (x.phase) {
+    case Exchange::Phase::kResolving:
+      return MarkNotSent(absl::UnavailableError(
+          absl::StrCat(x.what, ": could not resolve host ", x.target.host, within)));
+    case Exchange::Phase::kConnecting:
+      return MarkNotSent(absl::UnavailableError(
+          absl::StrCat(x.what, ": could not connect to ", x.origin, within)));
+    default:
+      return absl::UnavailableError(absl::StrCat(
+          x.what, ": no progress for ", absl::FormatDuration(options_.stall_timeout),
+          " (stalled; ", x.sent, " of ", x.total(), " request bytes sent, ",
+          x.parser->bytes_consumed(), " response bytes received)"));
+  }
 }
 
 void DirectExchanges::StartQueued(Ended& ended) {

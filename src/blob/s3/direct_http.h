@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,14 +57,16 @@ class DirectExchanges {
   DirectExchanges(const DirectExchanges&) = delete;
   DirectExchanges& operator=(const DirectExchanges&) = delete;
 
-  // Whether `request` takes this path: a PUT to an http:// URL, with an
-  // in-memory body of at least options.direct_write_min_bytes (and at least
-  // one byte), without its own Content-Length or Transfer-Encoding header,
-  // and no proxy configured in the environment.
-  bool Accepts(const HttpRequest& request) const;
+  // Where `request` goes when it takes this path, else nullopt: a PUT to an
+  // http:// URL, with an in-memory body of at least
+  // options.direct_write_min_bytes (and at least one byte), without its own
+  // Content-Length, Transfer-Encoding or Expect header, and no proxy
+  // configured in the environment.
+  std::optional<DirectTarget> Route(const HttpRequest& request) const;
 
-  // Starts the transfer; it is finished through FinishFn later.
-  void Start(std::shared_ptr<Transfer> transfer);
+  // Starts the transfer to `target` (from Route); it is finished through
+  // FinishFn.
+  void Start(std::shared_ptr<Transfer> transfer, DirectTarget target);
   // Drops the transfer's exchange and closes its connection (it was
   // cancelled or its deadline passed). No effect if it has none.
   void Abort(const Transfer* transfer);
@@ -85,12 +88,15 @@ class DirectExchanges {
   void Begin(Exchange& x, Ended& ended);
   void Connect(Exchange& x, Ended& ended);
   void Advance(Exchange& x, Ended& ended);
-  absl::Status Send(Exchange& x, bool& sent_more);
-  absl::Status Sent(Exchange& x, ssize_t n, bool& sent_more);
+  bool Send(Exchange& x);
+  bool Sent(Exchange& x, ssize_t n);
   static void CloseConnection(Exchange& x);
   absl::Status Receive(Exchange& x, bool& again);
   void End(Exchange& x, absl::Status status, Ended& ended);
   bool RetryOnNewConnection(Exchange& x, Ended& ended);
+  void Resolved(Exchange& x, HostResolver::Answer answer, Ended& ended);
+  // The status of an exchange whose connect or stall timeout passed.
+  absl::Status TimedOut(const Exchange& x) const;
   void StartQueued(Ended& ended);
   void Deliver(Ended& ended);
 

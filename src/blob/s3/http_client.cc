@@ -141,9 +141,9 @@ class HttpClient::Worker {
 
   void Start(std::shared_ptr<Transfer> t) {
     t->max_response_bytes = options_.max_response_bytes;
-    if (direct_->Accepts(*t->request)) {
+    if (std::optional<DirectTarget> target = direct_->Route(*t->request)) {
       t->direct = true;
-      direct_->Start(std::move(t));
+      direct_->Start(std::move(t), *std::move(target));
       return;
     }
     if (idle_.empty()) {
