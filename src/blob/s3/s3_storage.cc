@@ -135,10 +135,7 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
     // One request, which owns a copy of the body.
     co_return co_await PutOwned(std::string(key), std::string(data), options);
   }
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
-  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
-  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, CheckWrite(key, options, "Put"));
   MultipartPlan plan;
   plan.total = data.size();
   COHORT_CO_ASSIGN_OR_RETURN(plan.part_size, ChoosePartSize(options_.part_size, data.size()));
@@ -166,10 +163,7 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::Put(std::string_view key,
 Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::PutOwned(std::string key, std::string data,
                                                               PutOptions options) {
   if (data.size() > options_.multipart_threshold) co_return co_await Put(key, data, options);
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
-  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
-  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "Put"));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, CheckWrite(key, options, "Put"));
   const std::uint64_t size = data.size();
   S3Request r = Request("PutObject", "PUT", key);
   r.body = std::move(data);
@@ -182,6 +176,16 @@ Awaitable<absl::StatusOr<BlobAttributes>> S3Storage::PutOwned(std::string key, s
   }
   co_return PutAttributes(key, size, Unquoted(response->Header("ETag").value_or("")),
                           std::move(stored), options);
+}
+
+absl::StatusOr<internal::StoredHeaders> S3Storage::CheckWrite(std::string_view key,
+                                                             const PutOptions& options,
+                                                             const char* operation) const {
+  COHORT_RETURN_IF_ERROR(internal::ValidateKey(key));
+  COHORT_RETURN_IF_ERROR(internal::ValidateConditions(options));
+  COHORT_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
+  COHORT_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, operation));
+  return stored;
 }
 
 BlobAttributes S3Storage::PutAttributes(std::string_view key, std::uint64_t size,
@@ -201,10 +205,8 @@ BlobAttributes S3Storage::PutAttributes(std::string_view key, std::uint64_t size
 
 Awaitable<absl::StatusOr<std::unique_ptr<BlobWriter>>> S3Storage::OpenWriter(
     std::string_view key, const PutOptions& options) {
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateKey(key));
-  COHORT_CO_RETURN_IF_ERROR(internal::ValidateConditions(options));
-  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored, internal::NormalizeHeaders(options));
-  COHORT_CO_RETURN_IF_ERROR(internal::CheckDeadline(options.deadline, *clock_, "OpenWriter"));
+  COHORT_CO_ASSIGN_OR_RETURN(internal::StoredHeaders stored,
+                             CheckWrite(key, options, "OpenWriter"));
   co_return std::unique_ptr<BlobWriter>(
       new S3Writer(this, std::string(key), options, std::move(stored)));
 }

@@ -83,6 +83,11 @@ class S3Storage final : public BlobStorage {
   // current ETag (one HEAD).
   Awaitable<absl::Status> ExplainedWriteStatus(std::string key, PutOptions options,
                                                absl::Status status);
+  // The checks of a write of `key` (`operation` names it in the deadline's
+  // message) and the object's stored headers.
+  absl::StatusOr<internal::StoredHeaders> CheckWrite(std::string_view key,
+                                                     const PutOptions& options,
+                                                     const char* operation) const;
   // What Put returns for an object it wrote.
   BlobAttributes PutAttributes(std::string_view key, std::uint64_t size, std::string etag,
                                internal::StoredHeaders stored, const PutOptions& options) const;
